@@ -1,0 +1,85 @@
+# Solidaire. `make run` starts the embedded default (SQLite, file broker, no setup);
+# `make test` runs the suite against a throwaway PostgreSQL and Redis.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+# compilemessages walks the whole tree: keep it out of the venv's own catalogues.
+I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=var
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+# Install $(1) (Debian packages) when running as root, else print the command and fail.
+define apt_install
+if [ "$$(id -u)" -eq 0 ]; then \
+	echo "Installing system packages: $(1)"; \
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(1); \
+else \
+	echo "Missing system packages. Run:  sudo apt-get install -y $(1)" >&2; \
+	exit 1; \
+fi
+endef
+
+.PHONY: run test bench lint messages gettext services-deps test-deps
+
+$(BIN)/python:
+	@if ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then $(call apt_install,python3-venv); fi
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps: reinstall only when the dependency declarations change.
+$(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -c constraints.txt -e ".[dev]"
+	touch $@
+
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { $(call apt_install,gettext); }
+
+# PostgreSQL server binaries are usually off PATH (/usr/lib/postgresql/N/bin).
+services-deps:
+	@missing=""; \
+	if ! { command -v initdb || test -x "$$(pg_config --bindir 2>/dev/null)/initdb" \
+		|| ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1; then \
+		if [ "$$(id -u)" -eq 0 ] && ! apt-cache show postgresql-15 >/dev/null 2>&1; then \
+			apt-get update >/dev/null; fi; \
+		if apt-cache show postgresql-15 >/dev/null 2>&1; then missing="postgresql-15"; \
+		else missing="postgresql"; fi; \
+	fi; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v redis-cli >/dev/null 2>&1 || missing="$$missing redis-tools"; \
+	if [ -n "$$missing" ]; then $(call apt_install,$$missing); fi
+
+test-deps: services-deps gettext
+	@command -v chromium >/dev/null 2>&1 || { $(call apt_install,chromium); }
+
+run: $(VENV)/.installed-run gettext
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput
+	$(MANAGE) compilemessages $(I18N_IGNORE)
+	$(MANAGE) load_demo
+	@# The worker (with beat) lives exactly as long as the server.
+	$(BIN)/celery -A union worker -B --concurrency=1 --loglevel=INFO & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null || true' EXIT INT TERM; \
+	$(MANAGE) runserver 127.0.0.1:8000 --noreload
+
+test: $(VENV)/.installed-dev test-deps
+	$(MANAGE) compilemessages $(I18N_IGNORE)
+	tests/with_services.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev services-deps
+	tests/with_services.sh $(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+messages: $(VENV)/.installed-run gettext
+	$(MANAGE) makemessages -l fr -l en $(I18N_IGNORE)

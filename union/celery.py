@@ -1,0 +1,21 @@
+"""The Celery app. Configured from Django settings (CELERY_*); tasks take ids only."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
+
+app = Celery("solidaire")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "sweep-notifications": {
+        "task": "union.tasks.sweep_notifications",
+        "schedule": crontab(minute="*/5"),
+    },
+}

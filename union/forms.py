@@ -1,0 +1,252 @@
+"""Forms for the member register. Validation only: writes go through union.services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from union.models import STATUS_TRANSITIONS, Branch, ContactPreference, Member, MemberStatus, Role
+from union.phones import normalise_phone, region_for_currency
+from union.services.members import ContactDetails
+
+# Names are shown everywhere; refuse markup and control characters outright rather than
+# trusting every template to escape them (they are escaped as well).
+_FORBIDDEN_NAME = re.compile(r"[<>{}\[\]\\`$=;\x00-\x1f\x7f]")
+
+
+def clean_name(value: str, *, required: bool) -> str:
+    value = " ".join((value or "").split())
+    if required and not value:
+        raise ValidationError(_("Please give a name."), code="required")
+    if _FORBIDDEN_NAME.search(value):
+        raise ValidationError(
+            _("Names can use letters, spaces, dots, apostrophes and hyphens only."), code="name"
+        )
+    return value
+
+
+class BranchChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Branch) -> str:  # type: ignore[override]
+        return f"{obj.name}" + (f" ({obj.region})" if obj.region and obj.region != obj.name else "")
+
+
+class ApplicationForm(forms.Form):
+    """The public join form: as short as we can make it."""
+
+    working_name = forms.CharField(
+        label=_("The name you want us to use"),
+        help_text=_("It does not have to be your legal name."),
+        max_length=100,
+    )
+    branch = BranchChoiceField(
+        label=_("Where are you?"), queryset=Branch.objects.none(), empty_label=_("Choose…")
+    )
+    contact_preference = forms.ChoiceField(
+        label=_("How can we reach you?"),
+        choices=ContactPreference.choices,
+        initial=ContactPreference.NONE,
+        widget=forms.RadioSelect,
+    )
+    phone = forms.CharField(label=_("Phone number (optional)"), max_length=32, required=False)
+    email = forms.CharField(label=_("Email (optional)"), max_length=254, required=False)
+    consent_sms = forms.BooleanField(
+        label=_("You may send me text messages (SMS)."), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.filter(is_national=False).order_by("name")
+        self.fields["phone"].widget.attrs.update(
+            {"inputmode": "tel", "autocomplete": "tel"}
+        )
+        self.fields["email"].widget.attrs.update(
+            {"inputmode": "email", "autocomplete": "email"}
+        )
+        self.fields["working_name"].widget.attrs.update({"autocomplete": "nickname"})
+
+    def clean_working_name(self) -> str:
+        return clean_name(self.cleaned_data["working_name"], required=True)
+
+    def clean_email(self) -> str:
+        email = (self.cleaned_data.get("email") or "").strip()
+        if email:
+            validate_email(email)
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        branch = data.get("branch")
+        raw_phone = data.get("phone") or ""
+        if raw_phone:
+            try:
+                region = region_for_currency(branch.currency) if branch else None
+                data["phone"] = normalise_phone(raw_phone, region)
+            except ValidationError as exc:
+                self.add_error("phone", exc)
+        pref = data.get("contact_preference")
+        if pref in (ContactPreference.SMS, ContactPreference.CALL) and not data.get("phone"):
+            self.add_error("phone", _("Give a phone number, or choose another way to reach you."))
+        if pref == ContactPreference.EMAIL and not data.get("email"):
+            self.add_error("email", _("Give an email address, or choose another way to reach you."))
+        return data
+
+    def contact(self) -> ContactDetails:
+        return ContactDetails(
+            phone=self.cleaned_data.get("phone", ""),
+            email=self.cleaned_data.get("email", ""),
+            legal_name=self.cleaned_data.get("legal_name", ""),
+            notes=self.cleaned_data.get("notes", ""),
+        )
+
+
+class AssistedRegistrationForm(ApplicationForm):
+    """Registration by an office bearer during outreach: the same, plus what they may note."""
+
+    legal_name = forms.CharField(
+        label=_("Legal name (only if truly needed)"), max_length=200, required=False
+    )
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    consent_crisis_contact = forms.BooleanField(
+        label=_("Agrees to be contacted by the crisis team"), required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args: Any, branches: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if branches is not None:
+            self.fields["branch"].queryset = branches
+        self.fields["working_name"].label = _("Working name")
+        self.fields["branch"].label = _("Branch")
+
+    def clean_legal_name(self) -> str:
+        return clean_name(self.cleaned_data.get("legal_name", ""), required=False)
+
+
+class ContactDetailsForm(forms.Form):
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=32, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    contact_preference = forms.ChoiceField(
+        label=_("How to reach them"), choices=ContactPreference.choices, widget=forms.RadioSelect
+    )
+    consent_sms = forms.BooleanField(label=_("Agrees to SMS alerts"), required=False)
+    consent_crisis_contact = forms.BooleanField(
+        label=_("Agrees to be contacted by the crisis team"), required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args: Any, member: Member, own: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.member = member
+        if own:
+            del self.fields["notes"]
+
+    def clean_legal_name(self) -> str:
+        return clean_name(self.cleaned_data.get("legal_name", ""), required=False)
+
+    def clean_email(self) -> str:
+        email = (self.cleaned_data.get("email") or "").strip()
+        if email:
+            validate_email(email)
+        return email
+
+    def clean_phone(self) -> str:
+        return normalise_phone(
+            self.cleaned_data.get("phone", ""), region_for_currency(self.member.branch.currency)
+        )
+
+    def contact(self) -> ContactDetails:
+        return ContactDetails(
+            legal_name=self.cleaned_data["legal_name"],
+            phone=self.cleaned_data["phone"],
+            email=self.cleaned_data["email"],
+            notes=self.cleaned_data.get("notes", self.member.notes),
+        )
+
+
+class ApproveForm(forms.Form):
+    create_login = forms.BooleanField(
+        label=_("Create a login and a one-time code to set a password"), required=False
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (kept in the record, not sent)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+    )
+
+
+class StatusChangeForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"))
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, required=False
+    )
+
+    def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = STATUS_TRANSITIONS[member.status] - {MemberStatus.REJECTED}
+        self.fields["status"].choices = [
+            (value, label) for value, label in MemberStatus.choices if value in allowed
+        ]
+
+
+class RoleAssignmentForm(forms.Form):
+    member_number = forms.CharField(label=_("Membership number"), max_length=20)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    branch = BranchChoiceField(label=_("Branch or national level"), queryset=Branch.objects.none())
+    starts_on = forms.DateField(
+        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label=_("Ends on (optional)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, branches: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = branches
+        self.fields["starts_on"].initial = timezone.localdate()
+
+    def clean_member_number(self) -> str:
+        return self.cleaned_data["member_number"].strip().upper()
+
+
+class SetPasswordWithCodeForm(forms.Form):
+    username = forms.CharField(label=_("Membership number"), max_length=20)
+    code = forms.CharField(label=_("Code"), max_length=20)
+    new_password1 = forms.CharField(
+        label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        from django.contrib.auth.password_validation import validate_password
+
+        data = super().clean() or {}
+        p1, p2 = data.get("new_password1"), data.get("new_password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("new_password2", _("The two passwords are not the same."))
+        elif p1:
+            try:
+                validate_password(p1)
+            except ValidationError as exc:
+                self.add_error("new_password1", exc)
+        return data

@@ -1,0 +1,328 @@
+"""The union's core records: branches, members, roles, the audit log and the outbox.
+
+Important models are written only through union.services; nothing else calls .save()
+on them. Sensitive member fields are encrypted at rest (union.crypto).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from union.crypto import EncryptedTextField
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are written once. PostgreSQL also refuses UPDATE and DELETE (see migrations)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{type(self).__name__} rows are append-only.")
+
+
+class Branch(models.Model):
+    """A town or province branch, or the single national level above them."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    region = models.CharField(_("town or province"), max_length=100, blank=True)
+    is_national = models.BooleanField(_("national level"), default=False)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="branches"
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="XOF")  # ISO 4217
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    languages = models.JSONField(_("languages"), default=list)  # language codes, first = main
+    next_member_seq = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_national"], condition=Q(is_national=True), name="one_national_level"
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z]{2,8}$"), name="branch_code_upper_letters"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="branch_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberStatus(models.TextChoices):
+    APPLICANT = "applicant", _("Applicant")
+    ACTIVE = "active", _("Active")
+    LAPSED = "lapsed", _("Lapsed")
+    SUSPENDED = "suspended", _("Suspended")
+    RESIGNED = "resigned", _("Resigned")
+    DECEASED = "deceased", _("Deceased")
+    REJECTED = "rejected", _("Rejected")
+
+
+# The allowed status transitions; every other move is refused by the services.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    MemberStatus.APPLICANT: frozenset({MemberStatus.ACTIVE, MemberStatus.REJECTED}),
+    MemberStatus.ACTIVE: frozenset(
+        {MemberStatus.LAPSED, MemberStatus.SUSPENDED, MemberStatus.RESIGNED, MemberStatus.DECEASED}
+    ),
+    MemberStatus.LAPSED: frozenset(
+        {MemberStatus.ACTIVE, MemberStatus.SUSPENDED, MemberStatus.RESIGNED, MemberStatus.DECEASED}
+    ),
+    MemberStatus.SUSPENDED: frozenset(
+        {MemberStatus.ACTIVE, MemberStatus.RESIGNED, MemberStatus.DECEASED}
+    ),
+    MemberStatus.RESIGNED: frozenset(),
+    MemberStatus.DECEASED: frozenset(),
+    MemberStatus.REJECTED: frozenset(),
+}
+
+
+class ContactPreference(models.TextChoices):
+    NONE = "none", _("Do not contact me")
+    SMS = "sms", _("Text message (SMS)")
+    CALL = "call", _("Phone call")
+    EMAIL = "email", _("Email")
+
+
+class RegistrationSource(models.TextChoices):
+    PUBLIC = "public", _("Public application")
+    ASSISTED = "assisted", _("Registered by an office bearer")
+    IMPORT = "import", _("Imported register")
+
+
+class Member(models.Model):
+    """A member or applicant. Only the working name is required; most screens show nothing else."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(_("membership number"), max_length=20, null=True, unique=True)
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="members", verbose_name=_("branch")
+    )
+    working_name = models.CharField(_("working name"), max_length=100)
+    legal_name = EncryptedTextField(_("legal name"), blank=True, default="")
+    phone = EncryptedTextField(_("phone"), blank=True, default="")  # E.164 once normalised
+    phone_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    email = EncryptedTextField(_("email"), blank=True, default="")
+    notes = EncryptedTextField(_("notes"), blank=True, default="")
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, default="en", choices=settings.LANGUAGES
+    )
+    contact_preference = models.CharField(
+        _("contact preference"),
+        max_length=8,
+        choices=ContactPreference.choices,
+        default=ContactPreference.NONE,
+    )
+    consent_sms = models.BooleanField(_("agrees to SMS alerts"), default=False)
+    consent_crisis_contact = models.BooleanField(
+        _("agrees to be contacted by the crisis team"), default=False
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=MemberStatus.choices, default=MemberStatus.APPLICANT
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    joined_on = models.DateField(_("joined"), null=True, blank=True)
+    applied_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=8, choices=RegistrationSource.choices)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
+    )
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_hash"], condition=Q(phone_hash__isnull=False), name="unique_phone"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | ~Q(status=MemberStatus.APPLICANT),
+                name="applicants_have_no_number",
+            ),
+            models.CheckConstraint(
+                condition=~Q(working_name=""), name="working_name_required"
+            ),
+        ]
+        indexes = [
+            # Keyset pagination of the register: (branch filter, sort key, id).
+            models.Index(fields=["branch", "working_name", "id"], name="member_branch_name"),
+            models.Index(fields=["working_name", "id"], name="member_name"),
+            models.Index(fields=["branch", "status", "id"], name="member_branch_status"),
+            models.Index(fields=["joined_on", "id"], name="member_joined"),
+        ]
+
+    def __str__(self) -> str:
+        return self.working_name
+
+    @property
+    def is_applicant(self) -> bool:
+        return self.status == MemberStatus.APPLICANT
+
+
+class MemberStatusChange(AppendOnlyModel):
+    """The recorded history of a member's status."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="status_history")
+    from_status = models.CharField(max_length=10, choices=MemberStatus.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=MemberStatus.choices)
+    reason = EncryptedTextField(blank=True, default="")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+
+class Role(models.TextChoices):
+    SECRETARY = "secretary", _("Secretary")
+    TREASURER = "treasurer", _("Treasurer")
+    CRISIS_RESPONDER = "crisis_responder", _("Crisis responder")
+    CRISIS_COORDINATOR = "crisis_coordinator", _("Crisis coordinator")
+    WELFARE_COMMITTEE = "welfare_committee", _("Welfare committee member")
+    EDITOR = "editor", _("Editor")
+    NATIONAL_COORDINATOR = "national_coordinator", _("National coordinator")
+    NATIONAL_BOARD = "national_board", _("National board")
+
+
+NATIONAL_ROLES = frozenset({Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD})
+
+
+class RoleAssignment(models.Model):
+    """A member holding a role in a branch (or at the national level) between two dates.
+
+    The dates are inclusive; a role with no end date runs until it is ended.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="roles")
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="role_assignments")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["branch__code", "role", "starts_on"]
+        indexes = [models.Index(fields=["member", "ends_on"], name="role_member_end")]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} ({self.branch})"
+
+    @property
+    def is_open(self) -> bool:
+        """Not ended yet (it may also not have started)."""
+        return self.ends_on is None or self.ends_on >= timezone.localdate()
+
+    def is_current(self, on: Any = None) -> bool:
+        today = on or timezone.localdate()
+        return self.starts_on <= today and (self.ends_on is None or self.ends_on >= today)
+
+
+class AuditAction(models.TextChoices):
+    MEMBER_VIEW = "member.view", _("Viewed a member")
+    MEMBER_REGISTER = "member.register", _("Registered an applicant")
+    MEMBER_APPROVE = "member.approve", _("Approved an applicant")
+    MEMBER_REJECT = "member.reject", _("Rejected an applicant")
+    MEMBER_STATUS = "member.status", _("Changed a member's status")
+    MEMBER_EDIT = "member.edit", _("Edited a member")
+    MEMBER_EXPORT = "member.export", _("Exported the register")
+    MEMBER_IMPORT = "member.import", _("Imported a register")
+    ROLE_ASSIGN = "role.assign", _("Assigned a role")
+    ROLE_END = "role.end", _("Ended a role")
+    LOGIN_CODE = "account.code", _("Issued a set-password code")
+
+
+class AuditEvent(AppendOnlyModel):
+    """Who viewed, exported or changed what, and how many rows. Never personal data."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=24, choices=AuditAction.choices)
+    branch = models.ForeignKey(Branch, null=True, on_delete=models.PROTECT, related_name="+")
+    # An opaque reference such as "member:<uuid>" or "role:<id>"; never a name.
+    target = models.CharField(max_length=64, blank=True)
+    rows = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target", "at"], name="audit_target")]
+
+
+class SetPasswordCode(models.Model):
+    """A one-time code that lets a new member choose a password. Only its hash is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SUPPRESSED = "suppressed", _("Not sent (no consent or no way to reach)")
+
+
+class Notification(models.Model):
+    """The outbox: every message to a member is a row here first, then a task sends it.
+
+    dedupe_key makes a message to one member for one reason exist once, however often
+    the code that asks for it runs.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(max_length=32)
+    channel = models.CharField(max_length=5, choices=Channel.choices, blank=True)
+    subject = EncryptedTextField(blank=True, default="")
+    body = EncryptedTextField()
+    dedupe_key = models.CharField(max_length=100, unique=True)
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_ref = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)  # provider codes, never content
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"], name="notification_queue")]

@@ -1,0 +1,1 @@
+"""The one way to reach a member: an outbox row first, then a Celery task sends it."""

@@ -1,0 +1,45 @@
+"""The texts of messages to members, rendered in the member's own language.
+
+Messages are short and neutral: a phone may be shared, so nothing says "union" or
+"sex work" unless the member is the one reading their own account screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+def _welcome(ctx: dict[str, Any]) -> tuple[str, str]:
+    subject = _("Your %(site)s number") % {"site": settings.SITE_NAME}
+    body = _("Welcome. Your number is %(number)s.") % ctx
+    if ctx.get("code"):
+        body += " " + _("To set your password, use code %(code)s within %(hours)s hours.") % {
+            "code": ctx["code"],
+            "hours": settings.SET_PASSWORD_CODE_HOURS,
+        }
+    return subject, body
+
+
+def _set_password_code(ctx: dict[str, Any]) -> tuple[str, str]:
+    subject = _("Your %(site)s code") % {"site": settings.SITE_NAME}
+    body = _("Your code to set a password is %(code)s. It works for %(hours)s hours.") % {
+        "code": ctx["code"],
+        "hours": settings.SET_PASSWORD_CODE_HOURS,
+    }
+    return subject, body
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
+    "welcome": _welcome,
+    "set_password_code": _set_password_code,
+}
+
+
+def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    with translation.override(language):
+        return RENDERERS[kind](context)

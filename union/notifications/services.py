@@ -1,0 +1,128 @@
+"""Queue and send messages to members, respecting consent and contact preference."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from union.models import (
+    ContactPreference,
+    Member,
+    Notification,
+    NotificationStatus,
+)
+from union.notifications import messages
+from union.notifications.sms import SmsError, get_backend
+
+MAX_ATTEMPTS = 5
+# A row claimed this long ago whose worker died is handed out again by the sweeper.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+def choose_channel(member: Member) -> str:
+    """The channel a member asked for, or "" when there is no consent or no address.
+
+    SMS needs both the preference and the explicit SMS consent, because a text on a
+    shared phone can out someone. Phone calls are made by people, not by this system.
+    """
+    pref = member.contact_preference
+    if pref == ContactPreference.SMS and member.consent_sms and member.phone:
+        return "sms"
+    if pref == ContactPreference.EMAIL and member.email:
+        return "email"
+    return ""
+
+
+def notify_member(
+    *, member: Member, kind: str, dedupe_key: str, context: dict[str, Any]
+) -> Notification:
+    """Put a message in the outbox once per dedupe_key and send it after commit.
+
+    A member who cannot or did not agree to be reached gets a SUPPRESSED row (so the
+    office can see that they must be told in person) and nothing is sent.
+    """
+    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    channel = choose_channel(member)
+    subject, body = messages.render(kind, member.preferred_language, context)
+    with transaction.atomic():
+        notification, created = Notification.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={
+                "member": member,
+                "kind": kind,
+                "channel": channel,
+                "subject": subject,
+                "body": body,
+                "status": NotificationStatus.PENDING if channel else NotificationStatus.SUPPRESSED,
+            },
+        )
+    if created and channel:
+        from union.tasks import send_notification
+
+        transaction.on_commit(lambda: send_notification.delay(notification.pk))
+    return notification
+
+
+def claim(notification_id: int) -> Notification | None:
+    """Take a pending row for sending; None if another worker has it or it is done.
+
+    A conditional UPDATE, so two workers (a retry and the sweeper, say) never both send.
+    """
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        Q(status=NotificationStatus.PENDING)
+        | Q(status=NotificationStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT),
+        pk=notification_id,
+        attempts__lt=MAX_ATTEMPTS,
+    ).update(status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return Notification.objects.select_related("member").get(pk=notification_id)
+
+
+def deliver(notification_id: int) -> bool:
+    """Send one outbox row. Returns True if it was sent now; safe to call any number of times."""
+    notification = claim(notification_id)
+    if notification is None:
+        return False
+    member = notification.member
+    try:
+        if notification.channel == "sms":
+            ref = get_backend().send(to=member.phone, body=notification.body)
+        else:
+            EmailMessage(
+                subject=notification.subject, body=notification.body, to=[member.email]
+            ).send()
+            ref = ""
+    except (SmsError, OSError) as exc:
+        failed = notification.attempts >= MAX_ATTEMPTS
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.FAILED if failed else NotificationStatus.PENDING,
+            last_error=str(exc)[:200] if isinstance(exc, SmsError) else type(exc).__name__,
+        )
+        raise
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.SENT, sent_at=timezone.now(), provider_ref=ref[:100]
+    )
+    return True
+
+
+def due_for_resend(limit: int = 500) -> list[int]:
+    """Ids the sweeper should hand to workers: pending rows, and claims that went stale."""
+    now = timezone.now()
+    return list(
+        Notification.objects.filter(
+            Q(status=NotificationStatus.PENDING, created_at__lt=now - timedelta(minutes=1))
+            | Q(status=NotificationStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT),
+            attempts__lt=MAX_ATTEMPTS,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

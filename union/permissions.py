@@ -1,0 +1,147 @@
+"""Who may do what, in one place. Deny by default.
+
+A permission is granted only by a *current* role assignment (today within its dates),
+and only for the branch of that assignment; a role at the national level grants it
+for every branch. Superusers are the technical administrators: they use the Django
+admin, and hold no union permission unless they also hold a role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from union.models import Branch, Role, RoleAssignment
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class Perm(StrEnum):
+    VIEW_REGISTER = "view_register"  # list members, see working name, number, status
+    VIEW_CONTACT = "view_contact"  # decrypt legal name, phone, email, notes
+    REGISTER_MEMBER = "register_member"  # assisted registration during outreach
+    APPROVE_MEMBER = "approve_member"  # approve or reject applicants
+    CHANGE_STATUS = "change_status"  # suspend, reinstate, resign, record a death
+    IMPORT_REGISTER = "import_register"
+    EXPORT_REGISTER = "export_register"
+    MANAGE_ROLES = "manage_roles"
+
+
+GRANTS: dict[str, frozenset[Perm]] = {
+    Role.SECRETARY: frozenset(
+        {
+            Perm.VIEW_REGISTER,
+            Perm.VIEW_CONTACT,
+            Perm.REGISTER_MEMBER,
+            Perm.APPROVE_MEMBER,
+            Perm.CHANGE_STATUS,
+            Perm.IMPORT_REGISTER,
+            Perm.EXPORT_REGISTER,
+            Perm.MANAGE_ROLES,
+        }
+    ),
+    # Treasurers find members to record dues: names and numbers, not contact details.
+    Role.TREASURER: frozenset({Perm.VIEW_REGISTER}),
+    # Crisis teams register people they meet on outreach.
+    Role.CRISIS_RESPONDER: frozenset({Perm.REGISTER_MEMBER}),
+    Role.CRISIS_COORDINATOR: frozenset({Perm.REGISTER_MEMBER}),
+    Role.WELFARE_COMMITTEE: frozenset(),
+    Role.EDITOR: frozenset(),
+    Role.NATIONAL_COORDINATOR: frozenset(
+        {
+            Perm.VIEW_REGISTER,
+            Perm.VIEW_CONTACT,
+            Perm.APPROVE_MEMBER,
+            Perm.CHANGE_STATUS,
+            Perm.IMPORT_REGISTER,
+            Perm.EXPORT_REGISTER,
+            Perm.MANAGE_ROLES,
+        }
+    ),
+    Role.NATIONAL_BOARD: frozenset({Perm.VIEW_REGISTER}),
+}
+
+# Roles that only a national officer may hand out.
+NATIONAL_ONLY_ROLES = frozenset({Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD})
+
+
+class Scope:
+    """The set of branches a user may act on for one permission."""
+
+    def __init__(self, branch_ids: frozenset[int], everywhere: bool) -> None:
+        self.branch_ids = branch_ids
+        self.everywhere = everywhere
+
+    def __bool__(self) -> bool:
+        return self.everywhere or bool(self.branch_ids)
+
+    def allows(self, branch_id: int | None) -> bool:
+        return branch_id is not None and (self.everywhere or branch_id in self.branch_ids)
+
+    def filter(self, field: str = "branch") -> Q:
+        """A Q object restricting a queryset to this scope (empty when there is none)."""
+        if self.everywhere:
+            return Q()
+        return Q(**{f"{field}__in": self.branch_ids})
+
+    def branches(self) -> Any:
+        qs = Branch.objects.filter(is_national=False)
+        return qs if self.everywhere else qs.filter(id__in=self.branch_ids)
+
+
+NO_SCOPE = Scope(frozenset(), everywhere=False)
+
+
+def current_roles(user: AnyUser) -> list[RoleAssignment]:
+    """The user's role assignments in force today, cached on the user object per request."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_solidaire_roles", None)
+    if cached is not None:
+        return list(cached)
+    today = timezone.localdate()
+    roles = list(
+        RoleAssignment.objects.filter(
+            member__user=user,
+            member__status__in=["active", "lapsed"],
+            starts_on__lte=today,
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .select_related("branch")
+    )
+    user._solidaire_roles = roles  # type: ignore[union-attr]
+    return roles
+
+
+def scope_for(user: AnyUser, perm: Perm) -> Scope:
+    ids: set[int] = set()
+    for assignment in current_roles(user):
+        if perm in GRANTS.get(assignment.role, frozenset()):
+            if assignment.branch.is_national:
+                return Scope(frozenset(), everywhere=True)
+            ids.add(assignment.branch_id)
+    return Scope(frozenset(ids), everywhere=False) if ids else NO_SCOPE
+
+
+def has_perm(user: AnyUser, perm: Perm, branch_id: int | None = None) -> bool:
+    """True if the user holds perm for that branch (or, with no branch, for any branch)."""
+    scope = scope_for(user, perm)
+    return bool(scope) if branch_id is None else scope.allows(branch_id)
+
+
+def is_office_bearer(user: AnyUser) -> bool:
+    """Anyone holding a current role; such users must sign in with a second factor."""
+    return bool(current_roles(user))
+
+
+def may_assign_role(user: AnyUser, role: str, branch: Branch) -> bool:
+    scope = scope_for(user, Perm.MANAGE_ROLES)
+    if branch.is_national or role in NATIONAL_ONLY_ROLES:
+        return scope.everywhere and (branch.is_national == (role in NATIONAL_ONLY_ROLES))
+    return scope.allows(branch.id)

@@ -1,0 +1,67 @@
+"""Reads. Every selector takes the acting user and returns only what that user may see."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from union import permissions
+from union.crypto import keyed_hash
+from union.models import Branch, Member, MemberStatus, RoleAssignment
+from union.permissions import Perm
+from union.phones import normalise_phone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def members_visible_to(user: AnyUser, perm: Perm = Perm.VIEW_REGISTER) -> QuerySet[Member]:
+    scope = permissions.scope_for(user, perm)
+    if not scope:
+        return Member.objects.none()
+    return Member.objects.filter(scope.filter("branch")).select_related("branch")
+
+
+def register_for(user: AnyUser) -> QuerySet[Member]:
+    """The register proper: everyone who is or was a member (applicants are in their queue)."""
+    return members_visible_to(user).exclude(
+        status__in=[MemberStatus.APPLICANT, MemberStatus.REJECTED]
+    )
+
+
+def applicants_for(user: AnyUser) -> QuerySet[Member]:
+    return members_visible_to(user, Perm.APPROVE_MEMBER).filter(status=MemberStatus.APPLICANT)
+
+
+def search_q(text: str, region: str | None = None) -> Q:
+    """Match a membership number, a phone number (by keyed hash) or part of a working name."""
+    text = text.strip()
+    query = Q(working_name__icontains=text) | Q(number__iexact=text)
+    digits = sum(ch.isdigit() for ch in text)
+    if digits >= 6:
+        try:
+            phone = normalise_phone(text, region)
+        except Exception:  # not a phone number: search names and numbers only
+            phone = ""
+        if phone:
+            query |= Q(phone_hash=keyed_hash(phone))
+    return query
+
+
+def branches_for(user: AnyUser, perm: Perm) -> QuerySet[Branch]:
+    return permissions.scope_for(user, perm).branches()
+
+
+def role_assignments_for(user: AnyUser) -> QuerySet[RoleAssignment]:
+    scope = permissions.scope_for(user, Perm.MANAGE_ROLES)
+    if not scope:
+        return RoleAssignment.objects.none()
+    qs = RoleAssignment.objects.select_related("member", "branch")
+    return qs if scope.everywhere else qs.filter(branch_id__in=scope.branch_ids)
+
+
+def public_branches() -> QuerySet[Branch]:
+    return Branch.objects.filter(is_national=False).order_by("name")

@@ -1,0 +1,1 @@
+"""Writes. Every change to an important union record goes through a function here."""

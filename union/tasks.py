@@ -1,0 +1,30 @@
+"""Background jobs of the union core. Arguments are ids only: the broker is not encrypted."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from union.notifications import services as notifications
+from union.notifications.sms import SmsError
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(SmsError, OSError),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    max_retries=notifications.MAX_ATTEMPTS,
+    time_limit=60,
+    soft_time_limit=45,
+)
+def send_notification(notification_id: int) -> bool:
+    return notifications.deliver(notification_id)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def sweep_notifications() -> int:
+    """Re-queue what was never sent (a worker died, the broker lost a message)."""
+    ids = notifications.due_for_resend()
+    for pk in ids:
+        send_notification.delay(pk)
+    return len(ids)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from union.health import health
+from union.views import accounts, office, public
+
+
+union_patterns = [
+    path("", public.home, name="home"),
+    path("join/", public.join, name="join"),
+    path("join/thanks/", public.join_thanks, name="join_thanks"),
+    path("account/login/", accounts.LoginView.as_view(), name="login"),
+    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", accounts.two_factor, name="two_factor"),
+    path("account/set-password/", accounts.set_password, name="set_password"),
+    path("account/", accounts.profile, name="profile"),
+    path("office/", office.office_home, name="office"),
+    path("office/members/", office.member_list, name="members"),
+    path("office/members/<uuid:public_id>/", office.member_detail, name="member_detail"),
+    path("office/members/<uuid:public_id>/edit/", office.member_edit, name="member_edit"),
+    path("office/members/<uuid:public_id>/status/", office.member_status, name="member_status"),
+    path("office/members/<uuid:public_id>/code/", office.member_code, name="member_code"),
+    path("office/applicants/", office.applicant_list, name="applicants"),
+    path("office/applicants/<uuid:public_id>/", office.applicant, name="applicant"),
+    path("office/register/", office.register_member, name="register_member"),
+    path("office/roles/", office.role_list, name="roles"),
+    path("office/roles/<int:pk>/end/", office.role_end, name="role_end"),
+]
+
+urlpatterns = [
+    path("", include((union_patterns, "union"))),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("health/", health, name="health"),
+    path(settings.ADMIN_URL, admin.site.urls),
+]

@@ -1,0 +1,145 @@
+"""Signing in, the second factor for office bearers, first passwords, and one's own profile."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from union import permissions
+from union.forms import ContactDetailsForm, SetPasswordWithCodeForm
+from union.services import members as member_services
+from union.views.office import _form_errors
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        url = super().get_success_url()
+        if permissions.is_office_bearer(self.request.user):
+            from urllib.parse import urlencode
+
+            from django.urls import reverse
+
+            return f"{reverse('union:two_factor')}?{urlencode({'next': url})}"
+        return url
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _qr_data_uri(uri: str) -> str:
+    svg = segno.make(uri, error="m").svg_inline(scale=4)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@never_cache
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Set up (first time) or check the TOTP code of an office bearer."""
+    user = request.user
+    next_url = _safe_next(request, "/office/")
+    if user.is_verified():  # type: ignore[union-attr]
+        return redirect(next_url)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    setting_up = device is None
+    if setting_up:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    assert device is not None
+    error = ""
+    if request.method == "POST":
+        token = "".join(ch for ch in request.POST.get("token", "") if ch.isdigit())
+        if token and device.verify_token(token):
+            if setting_up:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return redirect(next_url)
+        error = _("That code is not right, or it has expired. Try the newest code.")
+    context: dict[str, Any] = {"setting_up": setting_up, "error": error, "next": next_url}
+    if setting_up:
+        secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+        context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+        context["qr"] = _qr_data_uri(device.config_url)
+    return render(request, "registration/two_factor.html", context)
+
+
+@never_cache
+def set_password(request: HttpRequest) -> HttpResponse:
+    """A new member turns the one-time code from the secretary into a password."""
+    form = SetPasswordWithCodeForm(request.POST or None, initial={"username": request.GET.get("u")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_services.set_password_with_code(
+                username=form.cleaned_data["username"],
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["new_password1"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Your password is set. You can sign in now."))
+            return redirect("union:login")
+    return render(request, "registration/set_password.html", {"form": form})
+
+
+@never_cache
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """A member's own record: what the union holds about them, and how to be reached."""
+    member = getattr(request.user, "member", None)
+    if member is None:
+        return render(request, "account/no_member.html")
+    form = ContactDetailsForm(
+        request.POST or None,
+        member=member,
+        own=True,
+        initial={
+            "legal_name": member.legal_name,
+            "phone": member.phone,
+            "email": member.email,
+            "preferred_language": member.preferred_language,
+            "contact_preference": member.contact_preference,
+            "consent_sms": member.consent_sms,
+            "consent_crisis_contact": member.consent_crisis_contact,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_services.update_contact_details(
+                actor=request.user,
+                member=member,
+                contact=form.contact(),
+                preferred_language=form.cleaned_data["preferred_language"],
+                contact_preference=form.cleaned_data["contact_preference"],
+                consent_sms=form.cleaned_data["consent_sms"],
+                consent_crisis_contact=form.cleaned_data["consent_crisis_contact"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            response = redirect("union:profile")
+            response.delete_cookie("language")
+            return response
+    return render(request, "account/profile.html", {"member": member, "form": form})

@@ -1,0 +1,340 @@
+"""Office screens for branch officers: the register, applicants, statuses and roles."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from union import permissions, selectors
+from union.filters import MemberFilter
+from union.forms import (
+    ApproveForm,
+    AssistedRegistrationForm,
+    ContactDetailsForm,
+    RejectForm,
+    RoleAssignmentForm,
+    StatusChangeForm,
+)
+from union.models import AuditAction, Branch, Member, MemberStatus
+from union.pagination import paginate
+from union.permissions import Perm
+from union.services import members as member_services
+from union.services import roles as role_services
+from union.services.audit import record_access
+from union.tables import ApplicantTable, MemberTable, RoleTable
+from union.views.guards import office_view
+
+REGISTER_SORTS = {
+    "working_name": "working_name",
+    "-working_name": "-working_name",
+    "number": "number",
+    "-number": "-number",
+}
+
+
+def _form_errors(form: object, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to a form so it shows next to the right field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
+    else:
+        form.add_error(None, exc)  # type: ignore[attr-defined]
+
+
+@office_view(*Perm)
+def office_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    can = {perm.value: permissions.has_perm(user, perm) for perm in Perm}
+    applicants = list(selectors.applicants_for(user).order_by("applied_at")[:6])
+    return render(
+        request,
+        "office/home.html",
+        {"can": can, "applicants": applicants[:5], "more_applicants": len(applicants) > 5},
+    )
+
+
+@office_view(Perm.VIEW_REGISTER)
+def member_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    branches = selectors.branches_for(user, Perm.VIEW_REGISTER)
+    member_filter = MemberFilter(
+        request.GET or None, queryset=selectors.register_for(user), branches=branches
+    )
+    qs = member_filter.qs if member_filter.is_bound and member_filter.is_valid() else (
+        selectors.register_for(user)
+    )
+    page = paginate(
+        qs.only("public_id", "number", "working_name", "status", "branch__code"),
+        sort=request.GET.get("sort", ""),
+        allowed=REGISTER_SORTS,
+        cursor=request.GET.get("cursor"),
+        size=settings.OFFICE_PAGE_SIZE,
+    )
+    table = MemberTable(page.rows, order_by=page.sort)
+    return render(
+        request,
+        "office/member_list.html",
+        {"filter": member_filter, "table": table, "page": page},
+    )
+
+
+def _member_in_scope(request: HttpRequest, public_id: str, perm: Perm) -> Member:
+    member = (
+        selectors.members_visible_to(request.user, perm).filter(public_id=public_id).first()
+    )
+    if member is None:
+        # Same answer whether the member does not exist or is in another branch.
+        raise Http404
+    return member
+
+
+@office_view(Perm.VIEW_REGISTER)
+def member_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = _member_in_scope(request, public_id, Perm.VIEW_REGISTER)
+    user = request.user
+    show_contact = permissions.has_perm(user, Perm.VIEW_CONTACT, member.branch_id)
+    record_access(
+        actor=user,
+        action=AuditAction.MEMBER_VIEW,
+        target=f"member:{member.public_id}",
+        branch=member.branch,
+    )
+    can_change = permissions.has_perm(user, Perm.CHANGE_STATUS, member.branch_id)
+    context = {
+        "member": member,
+        "show_contact": show_contact,
+        "history": member.status_history.select_related("changed_by").all(),
+        "roles": member.roles.select_related("branch").all(),
+        "status_form": StatusChangeForm(member=member) if can_change else None,
+        "can_issue_code": permissions.has_perm(user, Perm.APPROVE_MEMBER, member.branch_id)
+        and member.status in (MemberStatus.ACTIVE, MemberStatus.LAPSED),
+    }
+    return render(request, "office/member_detail.html", context)
+
+
+@office_view(Perm.VIEW_CONTACT)
+def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = _member_in_scope(request, public_id, Perm.VIEW_CONTACT)
+    initial = {
+        "legal_name": member.legal_name,
+        "phone": member.phone,
+        "email": member.email,
+        "notes": member.notes,
+        "preferred_language": member.preferred_language,
+        "contact_preference": member.contact_preference,
+        "consent_sms": member.consent_sms,
+        "consent_crisis_contact": member.consent_crisis_contact,
+    }
+    form = ContactDetailsForm(request.POST or None, member=member, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_services.update_contact_details(
+                actor=request.user,
+                member=member,
+                contact=form.contact(),
+                preferred_language=form.cleaned_data["preferred_language"],
+                contact_preference=form.cleaned_data["contact_preference"],
+                consent_sms=form.cleaned_data["consent_sms"],
+                consent_crisis_contact=form.cleaned_data["consent_crisis_contact"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("union:member_detail", public_id=member.public_id)
+    return render(request, "office/member_edit.html", {"member": member, "form": form})
+
+
+@require_POST
+@office_view(Perm.CHANGE_STATUS)
+def member_status(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = _member_in_scope(request, public_id, Perm.CHANGE_STATUS)
+    form = StatusChangeForm(request.POST, member=member)
+    if form.is_valid():
+        try:
+            member_services.change_member_status(
+                actor=request.user,
+                member=member,
+                to=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Status changed."))
+    else:
+        messages.error(request, _("Choose one of the statuses offered."))
+    return redirect("union:member_detail", public_id=member.public_id)
+
+
+@require_POST
+@office_view(Perm.APPROVE_MEMBER)
+def member_code(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = _member_in_scope(request, public_id, Perm.APPROVE_MEMBER)
+    try:
+        code = member_services.issue_set_password_code(actor=request.user, member=member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("union:member_detail", public_id=member.public_id)
+    return render(request, "office/login_code.html", {"member": member, "code": code})
+
+
+@office_view(Perm.APPROVE_MEMBER)
+def applicant_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(
+        selectors.applicants_for(request.user),
+        sort="applied_at",
+        allowed={"applied_at": "applied_at"},
+        cursor=request.GET.get("cursor"),
+        size=settings.OFFICE_PAGE_SIZE,
+    )
+    return render(
+        request,
+        "office/applicant_list.html",
+        {"table": ApplicantTable(page.rows), "page": page},
+    )
+
+
+@office_view(Perm.APPROVE_MEMBER)
+def applicant(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = _member_in_scope(request, public_id, Perm.APPROVE_MEMBER)
+    if member.status != MemberStatus.APPLICANT:
+        return redirect("union:member_detail", public_id=member.public_id)
+    approve_form = ApproveForm(initial={"create_login": True})
+    reject_form = RejectForm()
+    if request.method == "POST":
+        try:
+            if "approve" in request.POST:
+                approve_form = ApproveForm(request.POST)
+                if approve_form.is_valid():
+                    approval = member_services.approve_applicant(
+                        actor=request.user,
+                        member=member,
+                        create_login=approve_form.cleaned_data["create_login"],
+                    )
+                    messages.success(
+                        request,
+                        _("%(name)s is now member %(number)s.")
+                        % {"name": member.working_name, "number": approval.member.number},
+                    )
+                    if approval.set_password_code:
+                        return render(
+                            request,
+                            "office/login_code.html",
+                            {"member": approval.member, "code": approval.set_password_code},
+                        )
+                    return redirect("union:applicants")
+            else:
+                reject_form = RejectForm(request.POST)
+                if reject_form.is_valid():
+                    member_services.reject_applicant(
+                        actor=request.user, member=member, reason=reject_form.cleaned_data["reason"]
+                    )
+                    messages.success(request, _("The application was rejected."))
+                    return redirect("union:applicants")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("union:applicants")
+    record_access(
+        actor=request.user,
+        action=AuditAction.MEMBER_VIEW,
+        target=f"member:{member.public_id}",
+        branch=member.branch,
+    )
+    return render(
+        request,
+        "office/applicant.html",
+        {
+            "member": member,
+            "approve_form": approve_form,
+            "reject_form": reject_form,
+            "show_contact": permissions.has_perm(request.user, Perm.VIEW_CONTACT, member.branch_id),
+        },
+    )
+
+
+@office_view(Perm.REGISTER_MEMBER)
+def register_member(request: HttpRequest) -> HttpResponse:
+    branches = selectors.branches_for(request.user, Perm.REGISTER_MEMBER)
+    form = AssistedRegistrationForm(
+        request.POST or None,
+        branches=branches,
+        initial={"preferred_language": request.LANGUAGE_CODE},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_services.register_applicant(
+                actor=request.user,
+                branch=form.cleaned_data["branch"],
+                working_name=form.cleaned_data["working_name"],
+                preferred_language=form.cleaned_data["preferred_language"],
+                contact_preference=form.cleaned_data["contact_preference"],
+                contact=form.contact(),
+                consent_sms=form.cleaned_data["consent_sms"],
+                consent_crisis_contact=form.cleaned_data["consent_crisis_contact"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Registered. The application waits for the secretary."))
+            return redirect("union:register_member")
+    return render(request, "office/register_member.html", {"form": form})
+
+
+@office_view(Perm.MANAGE_ROLES)
+def role_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    scope = permissions.scope_for(user, Perm.MANAGE_ROLES)
+    branches = Branch.objects.all() if scope.everywhere else scope.branches()
+    form = RoleAssignmentForm(request.POST or None, branches=branches)
+    if request.method == "POST" and form.is_valid():
+        member = (
+            selectors.members_visible_to(user, Perm.MANAGE_ROLES)
+            .filter(number=form.cleaned_data["member_number"])
+            .first()
+        )
+        if member is None:
+            form.add_error("member_number", _("No member with this number in your branches."))
+        else:
+            try:
+                role_services.assign_role(
+                    actor=user,
+                    member=member,
+                    role=form.cleaned_data["role"],
+                    branch=form.cleaned_data["branch"],
+                    starts_on=form.cleaned_data["starts_on"],
+                    ends_on=form.cleaned_data["ends_on"],
+                )
+            except PermissionDenied:
+                form.add_error("role", _("You cannot give this role in this branch."))
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Role assigned."))
+                return redirect("union:roles")
+    assignments = selectors.role_assignments_for(user).order_by(
+        "branch__code", "role", "-starts_on"
+    )[:500]
+    return render(
+        request, "office/roles.html", {"table": RoleTable(list(assignments)), "form": form}
+    )
+
+
+@require_POST
+@office_view(Perm.MANAGE_ROLES)
+def role_end(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = get_object_or_404(selectors.role_assignments_for(request.user), pk=pk)
+    try:
+        role_services.end_role(actor=request.user, assignment=assignment)
+    except PermissionDenied:
+        messages.error(request, _("You cannot end this role."))
+    else:
+        messages.success(request, _("Role ended."))
+    return redirect("union:roles")
+
+
