@@ -1,0 +1,65 @@
+"""Re-encrypt every encrypted field under the first key of FIELD_ENCRYPTION_KEYS.
+
+Rotation: generate a key, put it FIRST in FIELD_ENCRYPTION_KEYS (keep the old ones after
+it), restart, run this command; then the old keys can be removed from the list.
+Works in batches, each in its own transaction, so it can be stopped and run again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+
+from union import crypto
+from union.crypto import EncryptedTextField
+
+BATCH = 1000
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt sensitive fields under the newest FIELD_ENCRYPTION_KEYS key."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        total = 0
+        for model in apps.get_models():
+            fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+            if not fields:
+                continue
+            count = self._rotate_model(model, [f.column for f in fields])
+            total += count
+            self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted")
+        self.stdout.write(self.style.SUCCESS(f"Done: {total} rows."))
+
+    def _rotate_model(self, model: Any, columns: list[str]) -> int:
+        """Works on the raw stored tokens, so no value is ever decrypted into Python objects
+        beyond what MultiFernet.rotate needs, and models' save() logic is not involved."""
+        table = connection.ops.quote_name(model._meta.db_table)
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+        last = None
+        done = 0
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # Lets the append-only triggers accept this re-encryption (same values).
+                    cursor.execute("SET LOCAL solidaire.rewrap_keys = 'on'")
+                where = f"WHERE {pk} > %s " if last is not None else ""
+                cursor.execute(
+                    f"SELECT {pk}, {cols} FROM {table} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608
+                    [last, BATCH] if last is not None else [BATCH],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    return done
+                sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+                for row in rows:
+                    values = [crypto.rotate(v) if v else v for v in row[1:]]
+                    cursor.execute(
+                        f"UPDATE {table} SET {sets} WHERE {pk} = %s",  # noqa: S608
+                        [*values, row[0]],
+                    )
+                last = rows[-1][0]
+                done += len(rows)
