@@ -11,9 +11,7 @@ from union.selectors import search_q
 
 
 class MemberFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Name, number or phone"), method="search", max_length=100
-    )
+    q = django_filters.CharFilter(label=_("Name, number or phone"), method="search", max_length=100)
     branch = django_filters.ModelChoiceFilter(
         label=_("Branch"), queryset=Branch.objects.none(), empty_label=_("All branches")
     )

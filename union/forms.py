@@ -62,13 +62,9 @@ class ApplicationForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = Branch.objects.filter(is_national=False).order_by("name")
-        self.fields["phone"].widget.attrs.update(
-            {"inputmode": "tel", "autocomplete": "tel"}
-        )
-        self.fields["email"].widget.attrs.update(
-            {"inputmode": "email", "autocomplete": "email"}
-        )
+        self.fields["branch"].queryset = Branch.objects.filter(is_national=False).order_by("name")  # type: ignore[attr-defined]
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+        self.fields["email"].widget.attrs.update({"inputmode": "email", "autocomplete": "email"})
         self.fields["working_name"].widget.attrs.update({"autocomplete": "nickname"})
 
     def clean_working_name(self) -> str:
@@ -123,7 +119,7 @@ class AssistedRegistrationForm(ApplicationForm):
     def __init__(self, *args: Any, branches: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if branches is not None:
-            self.fields["branch"].queryset = branches
+            self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
         self.fields["working_name"].label = _("Working name")
         self.fields["branch"].label = _("Branch")
 
@@ -199,7 +195,7 @@ class StatusChangeForm(forms.Form):
     def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = STATUS_TRANSITIONS[member.status] - {MemberStatus.REJECTED}
-        self.fields["status"].choices = [
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
             (value, label) for value, label in MemberStatus.choices if value in allowed
         ]
 
@@ -219,7 +215,7 @@ class RoleAssignmentForm(forms.Form):
 
     def __init__(self, *args: Any, branches: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branches
+        self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
         self.fields["starts_on"].initial = timezone.localdate()
 
     def clean_member_number(self) -> str:

@@ -113,14 +113,19 @@ class Member(models.Model):
     """A member or applicant. Only the working name is required; most screens show nothing else."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    number = models.CharField(_("membership number"), max_length=20, null=True, unique=True)
+    # NULL, not "", until approval: many applicants share "no number yet" under UNIQUE.
+    number = models.CharField(  # noqa: DJ001
+        _("membership number"), max_length=20, null=True, unique=True
+    )
     branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="members", verbose_name=_("branch")
     )
     working_name = models.CharField(_("working name"), max_length=100)
     legal_name = EncryptedTextField(_("legal name"), blank=True, default="")
     phone = EncryptedTextField(_("phone"), blank=True, default="")  # E.164 once normalised
-    phone_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    phone_hash = models.CharField(  # noqa: DJ001 - NULL (no phone) is outside the unique index
+        max_length=64, null=True, blank=True, editable=False
+    )
     email = EncryptedTextField(_("email"), blank=True, default="")
     notes = EncryptedTextField(_("notes"), blank=True, default="")
     preferred_language = models.CharField(
@@ -162,9 +167,7 @@ class Member(models.Model):
                 condition=Q(number__isnull=True) | ~Q(status=MemberStatus.APPLICANT),
                 name="applicants_have_no_number",
             ),
-            models.CheckConstraint(
-                condition=~Q(working_name=""), name="working_name_required"
-            ),
+            models.CheckConstraint(condition=~Q(working_name=""), name="working_name_required"),
         ]
         indexes = [
             # Keyset pagination of the register: (branch filter, sort key, id).
@@ -196,6 +199,9 @@ class MemberStatusChange(AppendOnlyModel):
 
     class Meta:
         ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
 
 
 class Role(models.TextChoices):
@@ -276,6 +282,9 @@ class AuditEvent(AppendOnlyModel):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["target", "at"], name="audit_target")]
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}"
+
 
 class SetPasswordCode(models.Model):
     """A one-time code that lets a new member choose a password. Only its hash is kept."""
@@ -286,6 +295,9 @@ class SetPasswordCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"set-password code {self.pk}"
 
 
 class Channel(models.TextChoices):
@@ -326,3 +338,6 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"], name="notification_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} ({self.status})"

@@ -36,7 +36,7 @@ def _encode(sort: str, direction: str, value: Any, pk: int) -> str:
 
 
 def _decode(cursor: str, sort: str) -> tuple[str, Any, int] | None:
-    """Returns (direction, value, pk), or None for a cursor that is malformed or from another sort."""
+    """(direction, value, pk), or None for a cursor that is malformed or from another sort."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         c_sort, direction, value, pk = json.loads(raw)

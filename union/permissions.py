@@ -17,9 +17,9 @@ from django.utils import timezone
 from union.models import Branch, Role, RoleAssignment
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    AnyUser = User | AnonymousUser
 
 
 class Perm(StrEnum):
@@ -115,7 +115,7 @@ def current_roles(user: AnyUser) -> list[RoleAssignment]:
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .select_related("branch")
     )
-    user._solidaire_roles = roles  # type: ignore[union-attr]
+    setattr(user, "_solidaire_roles", roles)  # noqa: B010 - a per-request cache
     return roles
 
 

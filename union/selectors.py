@@ -13,9 +13,9 @@ from union.permissions import Perm
 from union.phones import normalise_phone
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    AnyUser = User | AnonymousUser
 
 
 def members_visible_to(user: AnyUser, perm: Perm = Perm.VIEW_REGISTER) -> QuerySet[Member]:

@@ -15,7 +15,6 @@ from pathlib import Path
 import environ
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SOLIDAIRE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -183,9 +182,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if env.bool("SOLIDAIRE_PLAIN_STATIC", default=False):
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # Uploads: registers are small; refuse anything larger before reading it.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
@@ -288,4 +285,3 @@ OFFICE_PAGE_SIZE = 50
 # Display of money and members.
 MEMBERSHIP_NUMBER_DIGITS = 6
 SET_PASSWORD_CODE_HOURS = env.int("SET_PASSWORD_CODE_HOURS", default=72)
-

@@ -49,7 +49,8 @@ class RoleTable(tables.Table):
     starts_on = tables.DateColumn(verbose_name=_("From"), short=True)
     ends_on = tables.DateColumn(verbose_name=_("Until"), short=True)
     actions = tables.TemplateColumn(
-        template_name="office/includes/role_actions.html", verbose_name=_("Actions"),
+        template_name="office/includes/role_actions.html",
+        verbose_name=_("Actions"),
         orderable=False,
     )
 

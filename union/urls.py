@@ -9,7 +9,6 @@ from django.views.i18n import set_language
 from union.health import health
 from union.views import accounts, office, public
 
-
 union_patterns = [
     path("", public.home, name="home"),
     path("join/", public.join, name="join"),

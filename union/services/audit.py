@@ -5,14 +5,14 @@ from typing import TYPE_CHECKING
 from union.models import AuditEvent
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
     from union.models import Branch
 
 
 def record_access(
     *,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: User | AnonymousUser | None,
     action: str,
     target: str = "",
     branch: Branch | None = None,

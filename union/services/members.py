@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,7 +30,7 @@ from union.permissions import Perm
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 # Codes are read aloud and copied by hand: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -61,14 +61,14 @@ def phone_in_use(phone: str, *, exclude_member_id: int | None = None) -> bool:
     return qs.exists()
 
 
-def _require(user: AbstractBaseUser | AnonymousUser, perm: Perm, branch_id: int) -> None:
+def _require(user: User | AnonymousUser, perm: Perm, branch_id: int) -> None:
     if not permissions.has_perm(user, perm, branch_id):
         raise PermissionDenied
 
 
 def register_applicant(
     *,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: User | AnonymousUser | None,
     branch: Branch,
     working_name: str,
     preferred_language: str,
@@ -81,10 +81,10 @@ def register_applicant(
 
     Officers need REGISTER_MEMBER for the branch; the public form cannot set notes.
     """
-    assisted = actor is not None and actor.is_authenticated
-    if assisted:
-        assert actor is not None
-        _require(actor, Perm.REGISTER_MEMBER, branch.id)
+    officer = cast("User", actor) if actor is not None and actor.is_authenticated else None
+    assisted = officer is not None
+    if officer is not None:
+        _require(officer, Perm.REGISTER_MEMBER, branch.id)
     if branch.is_national:
         raise ValidationError(_("Members join a branch, not the national level."))
     if phone_in_use(contact.phone):
@@ -110,7 +110,7 @@ def register_applicant(
             member=member,
             from_status="",
             to_status=MemberStatus.APPLICANT,
-            changed_by=actor if assisted else None,
+            changed_by=officer,
         )
         if assisted:
             record_access(
@@ -138,7 +138,7 @@ class Approval:
 
 def approve_applicant(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     member: Member,
     create_login: bool,
     joined_on: date | None = None,
@@ -179,7 +179,7 @@ def approve_applicant(
     return Approval(member=member, set_password_code=code)
 
 
-def reject_applicant(*, actor: AbstractBaseUser, member: Member, reason: str) -> Member:
+def reject_applicant(*, actor: User, member: Member, reason: str) -> Member:
     _require(actor, Perm.APPROVE_MEMBER, member.branch_id)
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for the rejection.")})
@@ -216,7 +216,7 @@ def _set_status(member: Member, to: str, *, actor: Any, reason: str) -> None:
 
 
 def change_member_status(
-    *, actor: AbstractBaseUser | None, member: Member, to: str, reason: str = ""
+    *, actor: User | None, member: Member, to: str, reason: str = ""
 ) -> Member:
     """Move a member along the status machine; a no-op if they already have that status.
 
@@ -243,7 +243,7 @@ def change_member_status(
 
 def update_contact_details(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     member: Member,
     contact: ContactDetails,
     preferred_language: str,
@@ -252,7 +252,8 @@ def update_contact_details(
     consent_crisis_contact: bool,
 ) -> Member:
     """Officers with VIEW_CONTACT, or members themselves, change contact details."""
-    own = getattr(actor, "member", None) is not None and actor.member.pk == member.pk
+    own_member = getattr(actor, "member", None)
+    own = own_member is not None and own_member.pk == member.pk
     if not own:
         _require(actor, Perm.VIEW_CONTACT, member.branch_id)
     if phone_in_use(contact.phone, exclude_member_id=member.pk):
@@ -284,10 +285,10 @@ def update_contact_details(
 
 def _create_login(member: Member) -> str:
     """Create the member's account (username = membership number) and a set-password code."""
-    User = get_user_model()
+    UserModel = get_user_model()
     user = member.user
     if user is None:
-        user = User(username=member.number)
+        user = UserModel(username=str(member.number))
         user.set_unusable_password()
         user.save()
         member.user = user
@@ -295,7 +296,7 @@ def _create_login(member: Member) -> str:
     return _new_code(user)
 
 
-def _new_code(user: AbstractBaseUser) -> str:
+def _new_code(user: User) -> str:
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     SetPasswordCode.objects.filter(user=user, used_at__isnull=True).update(
         expires_at=timezone.now()
@@ -308,7 +309,7 @@ def _new_code(user: AbstractBaseUser) -> str:
     return code
 
 
-def issue_set_password_code(*, actor: AbstractBaseUser, member: Member) -> str:
+def issue_set_password_code(*, actor: User, member: Member) -> str:
     """A fresh code for a member (a first login, or a forgotten password). Old codes stop working.
 
     Creates the login if the member has none yet.
@@ -332,12 +333,14 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def set_password_with_code(*, username: str, code: str, password: str) -> AbstractBaseUser:
+def set_password_with_code(*, username: str, code: str, password: str) -> User:
     """Spend a set-password code. Wrong codes count against the newest code for that account."""
-    User = get_user_model()
-    invalid = ValidationError(_("That membership number and code do not match, or the code ran out."))
+    UserModel = get_user_model()
+    invalid = ValidationError(
+        _("That membership number and code do not match, or the code ran out.")
+    )
     with transaction.atomic():
-        user = User.objects.filter(username=username.strip().upper()).first()
+        user = UserModel.objects.filter(username=username.strip().upper()).first()
         if user is None:
             raise invalid
         now = timezone.now()

@@ -15,12 +15,12 @@ from union.models import AuditAction, Branch, Member, MemberStatus, RoleAssignme
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def assign_role(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     member: Member,
     role: str,
     branch: Branch,
@@ -47,12 +47,15 @@ def assign_role(
             assigned_by=actor,
         )
         record_access(
-            actor=actor, action=AuditAction.ROLE_ASSIGN, target=f"role:{assignment.pk}", branch=branch
+            actor=actor,
+            action=AuditAction.ROLE_ASSIGN,
+            target=f"role:{assignment.pk}",
+            branch=branch,
         )
     return assignment
 
 
-def end_role(*, actor: AbstractBaseUser, assignment: RoleAssignment) -> RoleAssignment:
+def end_role(*, actor: User, assignment: RoleAssignment) -> RoleAssignment:
     """End a role yesterday, so it grants nothing from today. A no-op if it has ended already."""
     if not permissions.may_assign_role(actor, assignment.role, assignment.branch):
         raise PermissionDenied

@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from union import permissions
 from union.forms import ContactDetailsForm, SetPasswordWithCodeForm
 from union.services import members as member_services
+from union.views.guards import OfficeRequest
 from union.views.office import _form_errors
 
 
@@ -53,19 +54,18 @@ def _qr_data_uri(uri: str) -> str:
 
 @never_cache
 @login_required
-def two_factor(request: HttpRequest) -> HttpResponse:
+def two_factor(request: OfficeRequest) -> HttpResponse:
     """Set up (first time) or check the TOTP code of an office bearer."""
     user = request.user
     next_url = _safe_next(request, "/office/")
-    if user.is_verified():  # type: ignore[union-attr]
+    if user.is_verified():  # type: ignore[attr-defined]
         return redirect(next_url)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     setting_up = device is None
-    if setting_up:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-    assert device is not None
+    if device is None:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or (
+            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        )
     error = ""
     if request.method == "POST":
         token = "".join(ch for ch in request.POST.get("token", "") if ch.isdigit())
@@ -105,7 +105,7 @@ def set_password(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: OfficeRequest) -> HttpResponse:
     """A member's own record: what the union holds about them, and how to be reached."""
     member = getattr(request.user, "member", None)
     if member is None:

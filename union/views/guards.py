@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +18,12 @@ from union import permissions
 from union.permissions import Perm
 
 View = Callable[..., HttpResponse]
+
+
+class OfficeRequest(HttpRequest):
+    """A request that passed office_view: the user is signed in (and verified if an officer)."""
+
+    user: User
 
 
 def needs_second_factor(request: HttpRequest) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,7 +27,7 @@ from union.services import members as member_services
 from union.services import roles as role_services
 from union.services.audit import record_access
 from union.tables import ApplicantTable, MemberTable, RoleTable
-from union.views.guards import office_view
+from union.views.guards import OfficeRequest, office_view
 
 REGISTER_SORTS = {
     "working_name": "working_name",
@@ -47,7 +47,7 @@ def _form_errors(form: object, exc: ValidationError) -> None:
 
 
 @office_view(*Perm)
-def office_home(request: HttpRequest) -> HttpResponse:
+def office_home(request: OfficeRequest) -> HttpResponse:
     user = request.user
     can = {perm.value: permissions.has_perm(user, perm) for perm in Perm}
     applicants = list(selectors.applicants_for(user).order_by("applied_at")[:6])
@@ -59,14 +59,16 @@ def office_home(request: HttpRequest) -> HttpResponse:
 
 
 @office_view(Perm.VIEW_REGISTER)
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: OfficeRequest) -> HttpResponse:
     user = request.user
     branches = selectors.branches_for(user, Perm.VIEW_REGISTER)
     member_filter = MemberFilter(
         request.GET or None, queryset=selectors.register_for(user), branches=branches
     )
-    qs = member_filter.qs if member_filter.is_bound and member_filter.is_valid() else (
-        selectors.register_for(user)
+    qs = (
+        member_filter.qs
+        if member_filter.is_bound and member_filter.is_valid()
+        else (selectors.register_for(user))
     )
     page = paginate(
         qs.only("public_id", "number", "working_name", "status", "branch__code"),
@@ -83,10 +85,8 @@ def member_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _member_in_scope(request: HttpRequest, public_id: str, perm: Perm) -> Member:
-    member = (
-        selectors.members_visible_to(request.user, perm).filter(public_id=public_id).first()
-    )
+def _member_in_scope(request: OfficeRequest, public_id: str, perm: Perm) -> Member:
+    member = selectors.members_visible_to(request.user, perm).filter(public_id=public_id).first()
     if member is None:
         # Same answer whether the member does not exist or is in another branch.
         raise Http404
@@ -94,7 +94,7 @@ def _member_in_scope(request: HttpRequest, public_id: str, perm: Perm) -> Member
 
 
 @office_view(Perm.VIEW_REGISTER)
-def member_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = _member_in_scope(request, public_id, Perm.VIEW_REGISTER)
     user = request.user
     show_contact = permissions.has_perm(user, Perm.VIEW_CONTACT, member.branch_id)
@@ -118,7 +118,7 @@ def member_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @office_view(Perm.VIEW_CONTACT)
-def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_edit(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = _member_in_scope(request, public_id, Perm.VIEW_CONTACT)
     initial = {
         "legal_name": member.legal_name,
@@ -152,7 +152,7 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @office_view(Perm.CHANGE_STATUS)
-def member_status(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_status(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = _member_in_scope(request, public_id, Perm.CHANGE_STATUS)
     form = StatusChangeForm(request.POST, member=member)
     if form.is_valid():
@@ -174,7 +174,7 @@ def member_status(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @office_view(Perm.APPROVE_MEMBER)
-def member_code(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_code(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = _member_in_scope(request, public_id, Perm.APPROVE_MEMBER)
     try:
         code = member_services.issue_set_password_code(actor=request.user, member=member)
@@ -185,7 +185,7 @@ def member_code(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @office_view(Perm.APPROVE_MEMBER)
-def applicant_list(request: HttpRequest) -> HttpResponse:
+def applicant_list(request: OfficeRequest) -> HttpResponse:
     page = paginate(
         selectors.applicants_for(request.user),
         sort="applied_at",
@@ -201,7 +201,7 @@ def applicant_list(request: HttpRequest) -> HttpResponse:
 
 
 @office_view(Perm.APPROVE_MEMBER)
-def applicant(request: HttpRequest, public_id: str) -> HttpResponse:
+def applicant(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = _member_in_scope(request, public_id, Perm.APPROVE_MEMBER)
     if member.status != MemberStatus.APPLICANT:
         return redirect("union:member_detail", public_id=member.public_id)
@@ -259,7 +259,7 @@ def applicant(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @office_view(Perm.REGISTER_MEMBER)
-def register_member(request: HttpRequest) -> HttpResponse:
+def register_member(request: OfficeRequest) -> HttpResponse:
     branches = selectors.branches_for(request.user, Perm.REGISTER_MEMBER)
     form = AssistedRegistrationForm(
         request.POST or None,
@@ -287,7 +287,7 @@ def register_member(request: HttpRequest) -> HttpResponse:
 
 
 @office_view(Perm.MANAGE_ROLES)
-def role_list(request: HttpRequest) -> HttpResponse:
+def role_list(request: OfficeRequest) -> HttpResponse:
     user = request.user
     scope = permissions.scope_for(user, Perm.MANAGE_ROLES)
     branches = Branch.objects.all() if scope.everywhere else scope.branches()
@@ -327,7 +327,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @office_view(Perm.MANAGE_ROLES)
-def role_end(request: HttpRequest, pk: int) -> HttpResponse:
+def role_end(request: OfficeRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(selectors.role_assignments_for(request.user), pk=pk)
     try:
         role_services.end_role(actor=request.user, assignment=assignment)
@@ -336,5 +336,3 @@ def role_end(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Role ended."))
     return redirect("union:roles")
-
-

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from union.models import Branch, ContactPreference, Member, Role, RoleAssignment
+from union.models import NATIONAL_ROLES, Branch, ContactPreference, Member, Role, RoleAssignment
 from union.services import members as member_services
 from union.services import roles as role_services
 
@@ -29,12 +29,58 @@ BRANCHES = [
 ]
 
 FIRST = {
-    "fr": ["Awa", "Fanta", "Mariam", "Kadiatou", "Aminata", "Rokia", "Djeneba", "Oumou",
-           "Salimata", "Hélène", "Bintou", "Assétou", "Nana", "Fatoumata", "Coumba", "Maïmouna",
-           "Sitan", "Korotoumou", "Adja", "Églantine", "Chloé", "Inès", "Zoé", "Mamou"],
-    "en": ["Thandi", "Nomsa", "Lerato", "Zanele", "Busisiwe", "Precious", "Naledi", "Sipho",
-           "Palesa", "Lindiwe", "Nokuthula", "Ayanda", "Mpho", "Themba", "Karabo", "Dineo",
-           "Sokha", "Sreymom", "Dara", "Jess", "Candy", "Roxy", "Star", "Blessing"],
+    "fr": [
+        "Awa",
+        "Fanta",
+        "Mariam",
+        "Kadiatou",
+        "Aminata",
+        "Rokia",
+        "Djeneba",
+        "Oumou",
+        "Salimata",
+        "Hélène",
+        "Bintou",
+        "Assétou",
+        "Nana",
+        "Fatoumata",
+        "Coumba",
+        "Maïmouna",
+        "Sitan",
+        "Korotoumou",
+        "Adja",
+        "Églantine",
+        "Chloé",
+        "Inès",
+        "Zoé",
+        "Mamou",
+    ],
+    "en": [
+        "Thandi",
+        "Nomsa",
+        "Lerato",
+        "Zanele",
+        "Busisiwe",
+        "Precious",
+        "Naledi",
+        "Sipho",
+        "Palesa",
+        "Lindiwe",
+        "Nokuthula",
+        "Ayanda",
+        "Mpho",
+        "Themba",
+        "Karabo",
+        "Dineo",
+        "Sokha",
+        "Sreymom",
+        "Dara",
+        "Jess",
+        "Candy",
+        "Roxy",
+        "Star",
+        "Blessing",
+    ],
 }
 SUFFIX = ["", "", "", " B.", " K.", " la Reine", " Star", " M.", " T.", " 2", " de Ségou", " N."]
 
@@ -66,28 +112,45 @@ class Command(BaseCommand):
         rng = random.Random(2026)  # noqa: S311 - demo data, not security
         national, _ = Branch.objects.get_or_create(
             code="NAT",
-            defaults={"name": "Coordination nationale", "is_national": True, "currency": "XOF",
-                      "time_zone": "Africa/Bamako", "languages": ["fr", "en"]},
+            defaults={
+                "name": "Coordination nationale",
+                "is_national": True,
+                "currency": "XOF",
+                "time_zone": "Africa/Bamako",
+                "languages": ["fr", "en"],
+            },
         )
         branches = []
         for code, name, region, currency, tz, langs in BRANCHES:
             branch, _ = Branch.objects.get_or_create(
                 code=code,
-                defaults={"name": name, "region": region, "currency": currency, "time_zone": tz,
-                          "languages": langs, "parent": national},
+                defaults={
+                    "name": name,
+                    "region": region,
+                    "currency": currency,
+                    "time_zone": tz,
+                    "languages": langs,
+                    "parent": national,
+                },
             )
             branches.append(branch)
         used: set[str] = set()
         start = date.today() - timedelta(days=30)  # noqa: DTZ011 - a demo start date
         for branch in branches:
             lang = branch.languages[0]
-            officers = [Role.SECRETARY, Role.TREASURER, Role.CRISIS_RESPONDER,
-                        Role.CRISIS_COORDINATOR, Role.WELFARE_COMMITTEE, Role.EDITOR]
+            officers = [
+                Role.SECRETARY,
+                Role.TREASURER,
+                Role.CRISIS_RESPONDER,
+                Role.CRISIS_COORDINATOR,
+                Role.WELFARE_COMMITTEE,
+                Role.EDITOR,
+            ]
             if branch.code == "BKO":
                 officers += [Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD]
             for role in officers:
                 member = self._member(branch, _name(rng, lang, used), lang, rng)
-                scope = national if role in (Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD) else branch
+                scope = national if role in NATIONAL_ROLES else branch
                 role_services.assign_role(
                     actor=None, member=member, role=role, branch=scope, starts_on=start
                 )
@@ -102,15 +165,22 @@ class Command(BaseCommand):
             # A few applicants waiting in every branch.
             for _i in range(3):
                 member_services.register_applicant(
-                    actor=None, branch=branch, working_name=_name(rng, lang, used),
-                    preferred_language=lang, contact_preference=ContactPreference.NONE,
+                    actor=None,
+                    branch=branch,
+                    working_name=_name(rng, lang, used),
+                    preferred_language=lang,
+                    contact_preference=ContactPreference.NONE,
                     contact=member_services.ContactDetails(),
                 )
 
     def _member(self, branch: Branch, name: str, lang: str, rng: random.Random) -> Member:
         applicant = member_services.register_applicant(
-            actor=None, branch=branch, working_name=name, preferred_language=lang,
-            contact_preference=ContactPreference.NONE, contact=member_services.ContactDetails(),
+            actor=None,
+            branch=branch,
+            working_name=name,
+            preferred_language=lang,
+            contact_preference=ContactPreference.NONE,
+            contact=member_services.ContactDetails(),
         )
         joined = date.today() - timedelta(days=rng.randint(30, 2000))  # noqa: DTZ011
         approval = member_services.approve_applicant(
@@ -119,11 +189,13 @@ class Command(BaseCommand):
         return approval.member
 
     def _login(self, member: Member) -> None:
-        user = get_user_model().objects.create_user(username=member.number, password=DEMO_PASSWORD)
+        user = get_user_model().objects.create_user(
+            username=str(member.number), password=DEMO_PASSWORD
+        )
         Member.objects.filter(pk=member.pk).update(user=user)
 
     def _print_logins(self) -> None:
-        self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         self.stdout.write("Office bearers also need a 6-digit code from an authenticator app")
         self.stdout.write("set up with the key shown (or: oathtool --totp -b KEY).\n")
         roles = (
@@ -133,6 +205,7 @@ class Command(BaseCommand):
         )
         for assignment in roles:
             user = assignment.member.user
+            assert user is not None  # noqa: S101 - filtered on user__isnull=False
             device, _ = TOTPDevice.objects.get_or_create(
                 user=user, name="demo", defaults={"confirmed": True}
             )

@@ -28,7 +28,7 @@ class Command(BaseCommand):
             fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
             if not fields:
                 continue
-            count = self._rotate_model(model, [f.column for f in fields])
+            count = self._rotate_model(model, [str(f.column) for f in fields])
             total += count
             self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted")
         self.stdout.write(self.style.SUCCESS(f"Done: {total} rows."))

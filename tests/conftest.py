@@ -1,0 +1,139 @@
+"""Shared personas. Each is a member of the Bamako branch (BKO) unless said otherwise.
+
+- member: an active member with a login and no role; sees only their own account.
+- secretary: BKO secretary; sees and manages BKO's register, applicants and roles.
+- treasurer: BKO treasurer; sees BKO's register (names, numbers), no contact details.
+- crisis_responder: BKO crisis responder; may register people met on outreach, nothing else.
+- other_secretary: secretary of Ségou (SEG); sees nothing of BKO.
+- ended_secretary: was BKO secretary until yesterday; has no office rights any more.
+- national_coordinator: national role; sees every branch.
+
+Office personas have a confirmed TOTP device; `login(client, persona)` signs in and
+passes the second factor, as a real officer would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import BranchFactory, MemberFactory
+from union.celery import app as celery_app
+from union.models import Branch, Member, Role, RoleAssignment
+from union.notifications.sms import LocmemSmsBackend
+
+
+@pytest.fixture(autouse=True)
+def _test_environment(settings):
+    settings.SMS_BACKEND = "union.notifications.sms.LocmemSmsBackend"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    LocmemSmsBackend.outbox = []
+    from union.notifications.sms import _backend
+
+    _backend.cache_clear()
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def national(db) -> Branch:
+    return BranchFactory(code="NAT", name="Coordination nationale", is_national=True)
+
+
+@pytest.fixture
+def bamako(db, national) -> Branch:
+    return BranchFactory(code="BKO", name="Bamako", parent=national)
+
+
+@pytest.fixture
+def segou(db, national) -> Branch:
+    return BranchFactory(code="SEG", name="Ségou", parent=national)
+
+
+@pytest.fixture
+def johannesburg(db, national) -> Branch:
+    return BranchFactory(
+        code="JHB",
+        name="Johannesburg",
+        parent=national,
+        currency="ZAR",
+        time_zone="Africa/Johannesburg",
+        languages=["en"],
+    )
+
+
+def _officer(
+    branch: Branch, role: str, *, ended: bool = False, scope: Branch | None = None
+) -> Member:
+    member = MemberFactory(branch=branch, with_login=True)
+    today = timezone.localdate()
+    RoleAssignment.objects.create(
+        member=member,
+        role=role,
+        branch=scope or branch,
+        starts_on=today - timedelta(days=60),
+        ends_on=today - timedelta(days=1) if ended else None,
+    )
+    TOTPDevice.objects.create(user=member.user, name="test", confirmed=True)
+    return member
+
+
+@pytest.fixture
+def member(bamako) -> Member:
+    return MemberFactory(branch=bamako, with_login=True)
+
+
+@pytest.fixture
+def secretary(bamako) -> Member:
+    return _officer(bamako, Role.SECRETARY)
+
+
+@pytest.fixture
+def treasurer(bamako) -> Member:
+    return _officer(bamako, Role.TREASURER)
+
+
+@pytest.fixture
+def crisis_responder(bamako) -> Member:
+    return _officer(bamako, Role.CRISIS_RESPONDER)
+
+
+@pytest.fixture
+def other_secretary(segou) -> Member:
+    return _officer(segou, Role.SECRETARY)
+
+
+@pytest.fixture
+def ended_secretary(bamako) -> Member:
+    return _officer(bamako, Role.SECRETARY, ended=True)
+
+
+@pytest.fixture
+def national_coordinator(bamako, national) -> Member:
+    return _officer(bamako, Role.NATIONAL_COORDINATOR, scope=national)
+
+
+def sign_in(client: Client, member: Member) -> Client:
+    """Log the member in; office bearers also pass their second factor."""
+    client.force_login(member.user)
+    device = TOTPDevice.objects.filter(user=member.user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def login() -> Callable[[Client, Member], Client]:
+    return sign_in
