@@ -54,7 +54,7 @@ services-deps:
 	fi; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v redis-cli >/dev/null 2>&1 || missing="$$missing redis-tools"; \
-	if [ -n "$$missing" ]; then $(call apt_install,$$missing); fi
+	missing="$${missing# }"; if [ -n "$$missing" ]; then $(call apt_install,$$missing); fi
 
 test-deps: services-deps gettext
 	@command -v chromium >/dev/null 2>&1 || { $(call apt_install,chromium); }
