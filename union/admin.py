@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from union.models import AuditEvent, Branch, RoleAssignment
 
@@ -37,4 +45,21 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+def _superuser_with_second_factor(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_superuser and user.is_verified())  # type: ignore[union-attr]
+
+
+def _admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin has no login form of its own: our login, then the second factor."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+        raise PermissionDenied  # signed in with both factors, but not a superuser
+    if request.user.is_authenticated:
+        return redirect(f"{reverse('union:two_factor')}?{urlencode({'next': next_url})}")
+    return redirect_to_login(next_url)
+
+
+admin.site.has_permission = _superuser_with_second_factor  # type: ignore[method-assign]
+admin.site.login = _admin_login  # type: ignore[method-assign]
 admin.site.site_header = "Solidaire"
