@@ -1,0 +1,103 @@
+"""Helpers for browser journeys: screenshots, accessibility, page weight, TOTP codes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Page
+
+from union.models import Member
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PAGE_BUDGET = 100 * 1024
+
+# Set by the autouse fixture in conftest.py: where this test's screenshots go.
+_current = {"test": "unknown", "count": 0}
+
+
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def start_test(name: str) -> None:
+    _current["test"] = _UNSAFE.sub("_", name)
+    _current["count"] = 0
+    for old in (ARTIFACTS / _current["test"]).glob("*"):
+        old.unlink(missing_ok=True)  # screenshots and weights of an earlier run would mislead
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot: test-artifacts/browser/<test>/<nn>-<name>.png."""
+    _current["count"] += 1
+    folder = ARTIFACTS / str(_current["test"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_current['count']:02d}-{_UNSAFE.sub('_', name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+_axe = Axe()
+
+
+def axe_check(page: Page) -> None:
+    """Fail if axe-core finds WCAG 2.x A/AA violations on the page as it is now.
+
+    axe is injected with page.evaluate (the DevTools protocol), which the page's
+    Content-Security-Policy (script-src 'self') does not govern: no CSP bypass is needed.
+    Needs a page with JavaScript enabled.
+    """
+    results = _axe.run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": WCAG_TAGS},
+            "resultTypes": ["violations"],
+        },
+    )
+    violations = results.response["violations"]
+    if violations:
+        lines = [f"{len(violations)} accessibility violation(s) on {page.url}:"]
+        for violation in violations:
+            lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+            for node in violation["nodes"]:
+                lines.append("    " + " ".join(map(str, node["target"])))
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def page_weight(page: Page) -> int:
+    """Bytes transferred (headers and bodies) for the current document and what it loaded.
+
+    The page fixtures disable the HTTP cache, so this is the cost of a first visit.
+    """
+    page.wait_for_load_state("load")
+    total = 0
+    for request in page._solidaire_requests:  # type: ignore[attr-defined]
+        if request.url.startswith("data:"):
+            continue
+        sizes = request.sizes()
+        total += sizes["responseHeadersSize"] + sizes["responseBodySize"]
+    return total
+
+
+def assert_light(page: Page, limit: int = PAGE_BUDGET) -> int:
+    """The page, with its CSS, must cost less than `limit` bytes to load."""
+    weight = page_weight(page)
+    folder = ARTIFACTS / str(_current["test"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "weights.txt").open("a") as log:
+        log.write(f"{weight:>8} {page.url}\n")
+    assert weight < limit, f"{page.url} weighs {weight} bytes (limit {limit})"
+    return weight
+
+
+def totp_code(member: Member) -> str:
+    """The code the member's authenticator app shows right now."""
+    device = TOTPDevice.objects.get(user=member.user, confirmed=True)
+    code = totp(
+        device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
+    )
+    return f"{code:0{device.digits}d}"
