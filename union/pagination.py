@@ -11,8 +11,10 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
 M = TypeVar("M", bound=Model)
@@ -31,6 +33,8 @@ class KeysetPage(Generic[M]):
 
 
 def _encode(sort: str, direction: str, value: Any, pk: int) -> str:
+    if isinstance(value, date):  # and datetime: ISO text, to the microsecond
+        value = value.isoformat()
     raw = json.dumps([sort, direction, value, pk], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -44,7 +48,9 @@ def _decode(cursor: str, sort: str) -> tuple[str, Any, int] | None:
         return None
     if c_sort != sort or direction not in ("next", "prev") or not isinstance(pk, int):
         return None
-    if value is not None and not isinstance(value, str | int):
+    # A NULL sort value cannot be compared with >= (the ORM refuses it with a 500), and the
+    # sort keys offered (working name, membership number) are never NULL in the register.
+    if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     return direction, value, pk
 
@@ -70,6 +76,15 @@ def paginate(
     field = spec.lstrip("-")
     ascending = not spec.startswith("-")
     decoded = _decode(cursor, sort) if cursor else None
+    if decoded is not None:
+        # The value comes from the URL: it must make sense for the field (a date for a date),
+        # or the query would fail. A cursor that does not is ignored like any other bad one.
+        try:
+            value = qs.model._meta.get_field(field).to_python(decoded[1])
+        except (ValidationError, TypeError, ValueError):
+            decoded = None
+        else:
+            decoded = (decoded[0], value, decoded[2])
     backwards = decoded is not None and decoded[0] == "prev"
     forward_order = [field, "id"] if ascending else [f"-{field}", "-id"]
     order = forward_order

@@ -66,7 +66,10 @@ def notify_member(
     if created and channel:
         from union.tasks import send_notification
 
-        transaction.on_commit(lambda: send_notification.delay(notification.pk))
+        # robust: the row is committed by now, so a broker that is down must not turn the
+        # caller's success (an approval, with its one-time code on screen) into an error page.
+        # The sweeper sends the row later.
+        transaction.on_commit(lambda: send_notification.delay(notification.pk), robust=True)
     return notification
 
 

@@ -64,9 +64,18 @@ class AfricasTalkingSmsBackend(BaseSmsBackend):
             response = self.service.send(body, [to], sender_id=sender)
         except Exception as exc:  # the SDK raises bare Exceptions for HTTP errors
             raise SmsError(type(exc).__name__) from exc
-        recipients = response.get("SMSMessageData", {}).get("Recipients", [])
+        if isinstance(response, str):
+            # The SDK returns the raw text unless the content type is exactly
+            # "application/json"; a "; charset=utf-8" must not make a sent message look failed.
+            try:
+                response = json.loads(response)
+            except ValueError as exc:
+                raise SmsError("unreadable-response") from exc
+        data = response.get("SMSMessageData", {}) if isinstance(response, dict) else {}
+        recipients = data.get("Recipients", [])
         if not recipients:
-            raise SmsError("no-recipients")
+            # Then "Message" holds the provider's reason (InvalidSenderId, ...), never content.
+            raise SmsError(str(data.get("Message") or "no-recipients")[:100])
         first = recipients[0]
         if first.get("status") != "Success":
             raise SmsError(str(first.get("status", "unknown"))[:100])
