@@ -171,7 +171,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "union.net.client_ip"
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("fr", "Français")]
+# Khmer and Zulu have no interface translation yet (English shows instead), but the
+# public site can be written in them.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("km", "ខ្មែរ"), ("zu", "isiZulu")]
 LANGUAGE_COOKIE_NAME = "language"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
