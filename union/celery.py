@@ -12,10 +12,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
 app = Celery("solidaire")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["union.votes"])
 
 app.conf.beat_schedule = {
     "sweep-notifications": {
         "task": "union.tasks.sweep_notifications",
         "schedule": crontab(minute="*/5"),
+    },
+    "vote-clock": {
+        "task": "union.votes.tasks.run_vote_clock",
+        "schedule": crontab(minute="*"),
     },
 }

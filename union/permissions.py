@@ -31,6 +31,8 @@ class Perm(StrEnum):
     IMPORT_REGISTER = "import_register"
     EXPORT_REGISTER = "export_register"
     MANAGE_ROLES = "manage_roles"
+    MANAGE_VOTES = "manage_votes"  # create and run votes, see who voted (never how)
+    RUN_ASSEMBLY = "run_assembly"  # check members in to vote, enter paper ballot tallies
 
 
 GRANTS: dict[str, frozenset[Perm]] = {
@@ -66,6 +68,17 @@ GRANTS: dict[str, frozenset[Perm]] = {
     ),
     Role.NATIONAL_BOARD: frozenset({Perm.VIEW_REGISTER}),
 }
+
+# Votes. A secretary runs their branch's votes; the national coordinator and board run
+# national ones. Treasurers help at assemblies: the second officer of a paper tally.
+_VOTE_GRANTS: dict[str, frozenset[Perm]] = {
+    Role.SECRETARY: frozenset({Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
+    Role.TREASURER: frozenset({Perm.RUN_ASSEMBLY}),
+    Role.NATIONAL_COORDINATOR: frozenset({Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
+    Role.NATIONAL_BOARD: frozenset({Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
+}
+for _role, _perms in _VOTE_GRANTS.items():
+    GRANTS[_role] = GRANTS[_role] | _perms
 
 # Roles that only a national officer may hand out.
 NATIONAL_ONLY_ROLES = frozenset({Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD})

@@ -33,6 +33,7 @@ union_patterns = [
 
 urlpatterns = [
     path("", include((union_patterns, "union"))),
+    path("", include("union.votes.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("health/", health, name="health"),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -34,9 +34,17 @@ def _set_password_code(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
+def _vote_held(ctx: dict[str, Any]) -> tuple[str, str]:
+    # Neutral on purpose: no title, nothing about the union, on a possibly shared phone.
+    subject = _("%(site)s: a count needs you") % {"site": settings.SITE_NAME}
+    body = _("A count you are responsible for does not add up. Please sign in to the office.")
+    return subject, body
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
     "welcome": _welcome,
     "set_password_code": _set_password_code,
+    "vote_held": _vote_held,
 }
 
 

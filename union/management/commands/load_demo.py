@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -105,6 +106,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo union loaded."))
         else:
             self.stdout.write("Demo union already present; nothing changed.")
+        call_command("load_demo_votes", stdout=self.stdout)
         self._print_logins()
 
     @transaction.atomic

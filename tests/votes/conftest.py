@@ -1,0 +1,64 @@
+"""Vote fixtures. Votes are created and opened through the services, as officers would.
+
+- make_vote(kind=..., branch=..., options=[...]): an OPEN vote with its roll frozen now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from union.votes import services
+from union.votes.models import Vote, VoteKind
+
+
+@pytest.fixture
+def make_vote(secretary, bamako) -> Callable[..., Vote]:
+    def make(
+        kind: str = VoteKind.ELECTION,
+        *,
+        branch: Any = None,
+        options: list[str] | None = None,
+        candidates: list[Any] | None = None,
+        officer: Any = None,
+        **spec: Any,
+    ) -> Vote:
+        actor = (officer or secretary).user
+        now = timezone.now()
+        vote = services.create_vote(
+            actor=actor,
+            spec=services.VoteSpec(
+                kind=kind,
+                title=spec.pop("title", f"Test {kind}"),
+                text="",
+                branch=branch or bamako,
+                opens_at=spec.pop("opens_at", now - timedelta(minutes=1)),
+                closes_at=spec.pop("closes_at", now + timedelta(days=1)),
+                threshold=spec.pop("threshold", "simple" if kind == VoteKind.MOTION else ""),
+                **spec,
+            ),
+        )
+        if candidates:
+            for person in candidates:
+                services.add_option(
+                    actor=actor, vote=vote, label=person.working_name, member=person
+                )
+        elif kind != VoteKind.MOTION:
+            for label in options or ["Awa", "Fanta", "Mariam"]:
+                services.add_option(actor=actor, vote=vote, label=label)
+        services.schedule_vote(actor=actor, vote=vote)
+        vote.refresh_from_db()
+        return vote
+
+    return make
+
+
+def close_now(vote: Vote) -> None:
+    """Move the closing time into the past, as if the clock had run on."""
+    now = timezone.now()
+    Vote.objects.filter(pk=vote.pk).update(closes_at=now - timedelta(seconds=1))
+    vote.refresh_from_db()

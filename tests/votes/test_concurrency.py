@@ -1,0 +1,51 @@
+"""100 members each submitting twice at the same moment: exactly 100 ballots."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from tests.factories import MemberFactory
+from union.votes import services
+from union.votes.models import Ballot, VoteMark
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_double_submissions_at_the_same_moment_give_one_ballot_each(make_vote, bamako):
+    people = MemberFactory.create_batch(100, branch=bamako)
+    vote = make_vote()
+    barrier = threading.Barrier(40)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def submit(member_ids: list[int]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for member_id in member_ids:
+                person = next(p for p in people if p.pk == member_id)
+                try:
+                    services.cast_ballot(vote=vote, member=person, choices=[2, 1])
+                    result = "ok"
+                except ValidationError:
+                    result = "refused"
+                with lock:
+                    outcomes.append(result)
+        finally:
+            connection.close()
+
+    # 40 threads; every member appears in two different threads' lists.
+    ids = [p.pk for p in people]
+    chunks = [ids[i::20] for i in range(20)]
+    threads = [threading.Thread(target=submit, args=(chunk,)) for chunk in chunks * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert outcomes.count("ok") == 100
+    assert outcomes.count("refused") == 100
+    assert Ballot.objects.filter(vote=vote).count() == 100
+    assert VoteMark.objects.filter(vote=vote).count() == 100

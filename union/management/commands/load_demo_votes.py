@@ -1,0 +1,111 @@
+"""Demo votes (idempotent): an open motion in Bamako, and a closed national board
+election with its STV count published. Run after load_demo."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from union.models import Branch, Member, Role, RoleAssignment
+from union.votes import results, services
+from union.votes.models import Vote, VoteKind, VoteStatus
+
+MOTION = "Motion: open a second drop-in centre in Bamako"
+ELECTION = "National board election"
+
+
+class Command(BaseCommand):
+    help = "Load demo votes (an open motion in BKO, a published national board election)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        national = Branch.objects.filter(is_national=True).first()
+        bamako = Branch.objects.filter(code="BKO").first()
+        officer = (
+            RoleAssignment.objects.filter(
+                role=Role.NATIONAL_COORDINATOR, member__user__isnull=False
+            )
+            .select_related("member__user")
+            .first()
+        )
+        if national is None or bamako is None or officer is None:
+            self.stdout.write("Load the demo union first (manage.py load_demo).")
+            return
+        user = officer.member.user
+        assert user is not None  # noqa: S101 - filtered above
+        now = timezone.now()
+        if not Vote.objects.filter(title=MOTION).exists():
+            with transaction.atomic():
+                motion = services.create_vote(
+                    actor=user,
+                    spec=services.VoteSpec(
+                        kind=VoteKind.MOTION,
+                        title=MOTION,
+                        text="The branch asks the national board to fund a second drop-in "
+                        "centre, open in the evenings, from next year's budget.",
+                        branch=bamako,
+                        opens_at=now - timedelta(hours=1),
+                        closes_at=now + timedelta(days=14),
+                        threshold="simple",
+                        quorum_percent=20,
+                    ),
+                )
+                services.schedule_vote(actor=user, vote=motion)
+            self.stdout.write(self.style.SUCCESS(f"Open motion in Bamako: {motion.public_id}"))
+        if not Vote.objects.filter(title=ELECTION).exists():
+            self._election(user, national, now)
+        self.stdout.write("Demo votes present.")
+
+    def _election(self, user: Any, national: Branch, now: Any) -> None:
+        rng = random.Random(2026)  # noqa: S311 - demo data
+        candidates = list(
+            Member.objects.filter(status="active", roles__isnull=True).order_by("number")[:6]
+        )
+        with transaction.atomic():
+            election = services.create_vote(
+                actor=user,
+                spec=services.VoteSpec(
+                    kind=VoteKind.ELECTION,
+                    title=ELECTION,
+                    text="Three seats on the national board, for two years.",
+                    branch=national,
+                    opens_at=now - timedelta(days=10),
+                    closes_at=now + timedelta(days=1),
+                    seats=3,
+                    quorum_percent=10,
+                ),
+            )
+            for candidate in candidates:
+                services.add_option(
+                    actor=user,
+                    vote=election,
+                    label=candidate.working_name,
+                    statement=f"{candidate.branch.name}.",
+                    member=candidate,
+                )
+            services.schedule_vote(actor=user, vote=election)
+        election.refresh_from_db()
+        voters = list(election.roll.select_related("member")[:120])
+        popularity = [6, 5, 4, 3, 2, 1][: len(candidates)]
+        for entry in voters:
+            order = sorted(
+                range(1, len(candidates) + 1),
+                key=lambda c: -popularity[c - 1] * rng.random(),
+            )
+            services.cast_ballot(
+                vote=election, member=entry.member, choices=order[: rng.randint(1, 4)]
+            )
+        # Close it now, as the clock would at its closing time, and count it.
+        Vote.objects.filter(pk=election.pk).update(
+            closes_at=now - timedelta(minutes=1), opens_at=now - timedelta(days=10)
+        )
+        results.claim_due_closures()
+        status = results.count_vote(election.pk)
+        if status == VoteStatus.PUBLISHED:
+            self.stdout.write(
+                self.style.SUCCESS(f"Published national board election: {election.public_id}")
+            )

@@ -1,0 +1,101 @@
+"""Reads for votes. Every selector takes the acting user (or member) and returns only
+what they may see. Nothing here ever joins a ballot to a voter: nothing could."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from union import permissions
+from union.models import Branch, Member, MemberStatus
+from union.permissions import Perm
+from union.votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    AnyUser = User | AnonymousUser
+
+
+def eligible_members(branch: Branch) -> QuerySet[Member]:
+    """Members who may vote in a vote of `branch` (every branch if it is the national level).
+
+    The rule is "members in good standing". Good standing is decided by the dues app
+    (dues.selectors.members_in_good_standing, a queryset filter); until that exists,
+    every *active* member counts as in good standing. Lapsed, suspended, resigned and
+    deceased members and applicants never vote either way.
+    """
+    members = Member.objects.filter(status=MemberStatus.ACTIVE)
+    if not branch.is_national:
+        members = members.filter(branch=branch)
+    try:
+        from dues.selectors import members_in_good_standing  # type: ignore[attr-defined]
+    except ImportError:
+        return members
+    return members_in_good_standing(members)  # type: ignore[no-any-return]
+
+
+def manageable_votes(user: AnyUser) -> QuerySet[Vote]:
+    """Votes the user may run: their branches' (MANAGE_VOTES); national ones for national roles."""
+    scope = permissions.scope_for(user, Perm.MANAGE_VOTES)
+    if not scope:
+        return Vote.objects.none()
+    qs = Vote.objects.select_related("branch")
+    return qs if scope.everywhere else qs.filter(branch_id__in=scope.branch_ids)
+
+
+def assembly_votes(user: AnyUser) -> QuerySet[Vote]:
+    """Open or recently closed votes in which the user may check members in or enter tallies."""
+    scope = permissions.scope_for(user, Perm.RUN_ASSEMBLY)
+    if not scope:
+        return Vote.objects.none()
+    qs = Vote.objects.select_related("branch").filter(
+        status__in=[VoteStatus.OPEN, VoteStatus.COUNTING, VoteStatus.HELD]
+    )
+    if scope.everywhere:
+        return qs
+    return qs.filter(Q(branch_id__in=scope.branch_ids) | Q(branch__is_national=True))
+
+
+def may_manage(user: AnyUser, vote: Vote) -> bool:
+    scope = permissions.scope_for(user, Perm.MANAGE_VOTES)
+    return scope.everywhere if vote.branch.is_national else scope.allows(vote.branch_id)
+
+
+def votes_for_member(member: Member) -> QuerySet[Vote]:
+    """Votes a member can see: those of their branch and national ones, once scheduled."""
+    on_roll = VoteRoll.objects.filter(vote=OuterRef("pk"), member=member)
+    voted = VoteMark.objects.filter(vote=OuterRef("pk"), member=member)
+    return (
+        Vote.objects.filter(Q(branch=member.branch) | Q(branch__is_national=True))
+        .exclude(status__in=[VoteStatus.DRAFT, VoteStatus.CANCELLED])
+        .annotate(on_roll=Exists(on_roll), voted=Exists(voted))
+        .select_related("branch")
+    )
+
+
+def visible_vote(member: Member, public_id: str) -> Vote | None:
+    return votes_for_member(member).filter(public_id=public_id).first()
+
+
+def is_on_roll(vote: Vote, member: Member) -> bool:
+    return VoteRoll.objects.filter(vote=vote, member=member).exists()
+
+
+def has_voted(vote: Vote, member: Member) -> bool:
+    return VoteMark.objects.filter(vote=vote, member=member).exists()
+
+
+def published_ballots(vote: Vote) -> QuerySet[Ballot]:
+    """The ballots of a published vote, in receipt order (random, unrelated to time)."""
+    if vote.status != VoteStatus.PUBLISHED:
+        return Ballot.objects.none()
+    return Ballot.objects.filter(vote=vote).order_by("receipt_hash")
+
+
+def marks_for(user: AnyUser, vote: Vote) -> QuerySet[VoteMark]:
+    """Who voted (never how): for those who run the vote."""
+    if not may_manage(user, vote):
+        return VoteMark.objects.none()
+    return VoteMark.objects.filter(vote=vote).select_related("member", "branch")

@@ -1,0 +1,35 @@
+"""Background jobs for votes. Ids only; every job is safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from union.votes import results, services
+from union.votes.models import Vote, VoteStatus
+
+
+@shared_task(time_limit=300, soft_time_limit=280, autoretry_for=(OSError,), max_retries=3)
+def count_vote(vote_id: int) -> str:
+    return results.count_vote(vote_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def run_vote_clock() -> dict[str, int]:
+    """Every minute: open what is due, close what is due, and (re)queue counts.
+
+    A vote left in COUNTING by a worker that died is queued again on the next run.
+    """
+    from django.utils import timezone
+
+    now = timezone.now()
+    opened = 0
+    for vote_id in Vote.objects.filter(status=VoteStatus.SCHEDULED, opens_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        opened += services.open_vote(vote_id)
+    closed = results.claim_due_closures(now)
+    counting = list(Vote.objects.filter(status=VoteStatus.COUNTING).values_list("pk", flat=True))
+    for vote_id in counting:
+        transaction.on_commit(lambda vote_id=vote_id: count_vote.delay(vote_id))
+    return {"opened": opened, "closed": len(closed), "counting": len(counting)}
