@@ -51,10 +51,23 @@ def _secret(name: str) -> str:
     return _embedded_secrets()[name]
 
 
+def _bool(name: str, default: bool) -> bool:
+    """A yes/no setting. Unlike env.bool, a typo ("flase", "maybe") stops the process: read
+    as False it would quietly turn off HTTPS-only cookies or HSTS in production."""
+    raw = env.ENVIRON.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
 SECRET_KEY = _secret("SECRET_KEY")
 # Old keys, newest first, so that changing SECRET_KEY does not sign everyone out at once.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = _bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="Solidaire")
@@ -189,7 +202,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if env.bool("SOLIDAIRE_PLAIN_STATIC", default=False):
+if _bool("SOLIDAIRE_PLAIN_STATIC", default=False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # Uploads: registers are small; refuse anything larger before reading it.
@@ -198,13 +211,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 
 # Security headers. HTTPS-only flags are on whenever the site is not the embedded default.
-SECURE_HTTPS = env.bool("SECURE_HTTPS", default=SERVER_MODE)
+SECURE_HTTPS = _bool("SECURE_HTTPS", default=SERVER_MODE)
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SECURE_HTTPS)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=SECURE_HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_HTTPS else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HTTPS)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HTTPS)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HTTPS)
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", default=SECURE_HTTPS)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
 # Nothing leaves for other sites. Not "no-referrer": with it browsers send `Origin: null`
 # on our own form posts, and Django's CSRF check refuses every one of them.
@@ -273,7 +286,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

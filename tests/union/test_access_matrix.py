@@ -101,7 +101,12 @@ def test_access(client, login, request, bamako, segou, bko_objects, url_name, pe
     if fixture is not None:
         login(client, request.getfixturevalue(fixture))
     url = _url(url_name, bko_objects)
-    response = client.post(url, POSTS[url_name]) if url_name in POSTS else client.get(url)
+    # A 404 may come after a redirect to a language prefix (the public site's catch-all).
+    follow = expected == "404"
+    if url_name in POSTS:
+        response = client.post(url, POSTS[url_name], follow=follow)
+    else:
+        response = client.get(url, follow=follow)
 
     if expected == "login":
         assert response.status_code == 302
@@ -127,7 +132,8 @@ def test_refusals_show_the_plain_pages(client, login, member, other_secretary, b
     refused = client.get(reverse("union:members"))
     assert "Your roles do not give access to this page." in refused.content.decode()
     login(client, other_secretary)
-    hidden = client.get(_url("member_detail", bko_objects))
+    hidden = client.get(_url("member_detail", bko_objects), follow=True)
+    assert hidden.status_code == 404
     body = hidden.content.decode()
     assert "There is nothing here, or it is not yours to see." in body
     assert "Fanta Target" not in body

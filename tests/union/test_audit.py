@@ -84,7 +84,8 @@ def test_each_view_is_counted(client, login, treasurer, fanta):
 def test_a_refused_view_of_another_branch_leaves_no_row(client, login, other_secretary, fanta):
     login(client, other_secretary)
     before = _last_pk()
-    assert client.get(reverse("union:member_detail", args=[fanta.public_id])).status_code == 404
+    url = reverse("union:member_detail", args=[fanta.public_id])
+    assert client.get(url, follow=True).status_code == 404
     assert _events_since(before) == []
 
 

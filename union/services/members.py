@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +63,19 @@ def phone_in_use(phone: str, *, exclude_member_id: int | None = None) -> bool:
     return qs.exists()
 
 
+@contextmanager
+def _phone_taken_is_a_field_error(message: str) -> Iterator[None]:
+    """Two registrations of one number at the same moment both pass phone_in_use(); the
+    unique index stops the second. Show that as the same field error, not a server error.
+    Wrap the whole atomic block: the transaction cannot be used after the IntegrityError."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if "unique_phone" in str(exc) or "phone_hash" in str(exc):
+            raise ValidationError({"phone": message}) from exc
+        raise
+
+
 def _require(user: User | AnonymousUser, perm: Perm, branch_id: int) -> None:
     if not permissions.has_perm(user, perm, branch_id):
         raise PermissionDenied
@@ -87,11 +102,10 @@ def register_applicant(
         _require(officer, Perm.REGISTER_MEMBER, branch.id)
     if branch.is_national:
         raise ValidationError(_("Members join a branch, not the national level."))
+    taken = _("This phone number is already registered. Ask your branch secretary.")
     if phone_in_use(contact.phone):
-        raise ValidationError(
-            {"phone": _("This phone number is already registered. Ask your branch secretary.")}
-        )
-    with transaction.atomic():
+        raise ValidationError({"phone": taken})
+    with _phone_taken_is_a_field_error(taken), transaction.atomic():
         member = Member.objects.create(
             branch=branch,
             working_name=working_name.strip(),
@@ -256,9 +270,10 @@ def update_contact_details(
     own = own_member is not None and own_member.pk == member.pk
     if not own:
         _require(actor, Perm.VIEW_CONTACT, member.branch_id)
+    taken = _("This phone number is already registered.")
     if phone_in_use(contact.phone, exclude_member_id=member.pk):
-        raise ValidationError({"phone": _("This phone number is already registered.")})
-    with transaction.atomic():
+        raise ValidationError({"phone": taken})
+    with _phone_taken_is_a_field_error(taken), transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
         member.legal_name = contact.legal_name.strip()
         member.phone = contact.phone
