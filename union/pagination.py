@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet
 
 M = TypeVar("M", bound=Model)
 
@@ -79,8 +79,11 @@ def paginate(
     if decoded is not None:
         # The value comes from the URL: it must make sense for the field (a date for a date),
         # or the query would fail. A cursor that does not is ignored like any other bad one.
+        model_field = qs.model._meta.get_field(field)
         try:
-            value = qs.model._meta.get_field(field).to_python(decoded[1])
+            if not isinstance(model_field, Field):  # sort keys are concrete fields
+                raise TypeError(field)
+            value = model_field.to_python(decoded[1])
         except (ValidationError, TypeError, ValueError):
             decoded = None
         else:
