@@ -96,7 +96,7 @@ def bench_tally() -> dict[str, Any]:
 
 
 def bench_stv() -> dict[str, Any]:
-    rng = random.Random(7)  # noqa: S311 - benchmark data
+    rng = random.Random(7)
     weights = [rng.random() ** 2 for _ in range(20)]
     profile = Profile(candidates=20, seats=7, title="bench")
     for _ in range(STV_BALLOTS):
