@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from union.models import Branch, Member, MemberStatus
-from union.selectors import search_q
+from union.selectors import phone_regions, search_q
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -28,8 +28,9 @@ class MemberFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, branches: QuerySet[Branch], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters["branch"].queryset = branches
+        self.regions = phone_regions(branches)
 
     def search(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
         if not value.strip():
             return queryset
-        return queryset.filter(search_q(value))
+        return queryset.filter(search_q(value, regions=self.regions))

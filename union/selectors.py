@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from union import permissions
 from union.crypto import keyed_hash
 from union.models import Branch, Member, MemberStatus, RoleAssignment
 from union.permissions import Perm
-from union.phones import normalise_phone
+from union.phones import normalise_phone, region_for_currency
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -36,19 +38,33 @@ def applicants_for(user: AnyUser) -> QuerySet[Member]:
     return members_visible_to(user, Perm.APPROVE_MEMBER).filter(status=MemberStatus.APPLICANT)
 
 
-def search_q(text: str, region: str | None = None) -> Q:
-    """Match a membership number, a phone number (by keyed hash) or part of a working name."""
+def search_q(text: str, region: str | None = None, regions: Iterable[str] = ()) -> Q:
+    """Match a membership number, a phone number (by keyed hash) or part of a working name.
+
+    A number typed without its country code is read in each of `regions` (the regions of
+    the officer's branches), so "082 123 4567" finds a Johannesburg member and
+    "76 12 34 56" a Bamako one.
+    """
     text = text.strip()
     query = Q(working_name__icontains=text) | Q(number__iexact=text)
     digits = sum(ch.isdigit() for ch in text)
     if digits >= 6:
-        try:
-            phone = normalise_phone(text, region)
-        except Exception:  # not a phone number: search names and numbers only
-            phone = ""
-        if phone:
-            query |= Q(phone_hash=keyed_hash(phone))
+        hashes = set()
+        for candidate_region in {region, *regions}:
+            try:
+                phone = normalise_phone(text, candidate_region)
+            except ValidationError:  # not a phone number there: names and numbers only
+                continue
+            if phone:
+                hashes.add(keyed_hash(phone))
+        if hashes:
+            query |= Q(phone_hash__in=sorted(hashes))
     return query
+
+
+def phone_regions(branches: Iterable[Branch]) -> list[str]:
+    """The phone regions of a set of branches, for reading local numbers."""
+    return sorted({region_for_currency(b.currency) for b in branches})
 
 
 def branches_for(user: AnyUser, perm: Perm) -> QuerySet[Branch]:
