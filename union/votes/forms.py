@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from union.models import Role
+from union.models import Branch, Role
 from union.votes.models import BallotChannel, Threshold, Vote, VoteKind
 
 ORDINALS = {
@@ -23,6 +23,12 @@ def ordinal(n: int) -> str:
     if n in ORDINALS:
         return str(ORDINALS[n])
     return str(_("Choice number %(n)s") % {"n": n})
+
+
+def _branch_field(form: forms.Form) -> forms.ModelChoiceField[Branch]:
+    field = form.fields["branch"]
+    assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared on the class
+    return field
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -40,7 +46,9 @@ class VoteForm(forms.Form):
     text = forms.CharField(
         label=_("Text put to the vote"), widget=forms.Textarea(attrs={"rows": 5}), required=False
     )
-    branch = forms.ModelChoiceField(label=_("Who votes"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    branch = forms.ModelChoiceField(
+        label=_("Who votes"), queryset=Branch.objects.none(), empty_label=None
+    )
     seats = forms.IntegerField(
         label=_("Seats to fill"),
         min_value=1,
@@ -76,7 +84,7 @@ class VoteForm(forms.Form):
 
     def __init__(self, *args: Any, branches: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
+        _branch_field(self).queryset = branches
 
 
 class OptionForm(forms.Form):
@@ -128,7 +136,7 @@ class BallotForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple,
             )
         else:
-            blank = [("", _("— no choice —"))]
+            blank: list[tuple[str, str]] = [("", str(_("— no choice —")))]
             for place in range(1, len(self.options) + 1):
                 self.fields[f"rank_{place}"] = forms.ChoiceField(
                     label=ordinal(place), choices=blank + choices, required=place == 1
@@ -185,13 +193,15 @@ class TallyForm(forms.Form):
     """A branch's paper count. Elections: one line per pile of identical ballots,
     "how many: 1st 2nd 3rd..." with candidate numbers, e.g. "12: 3 1 2"."""
 
-    branch = forms.ModelChoiceField(label=_("Branch"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    branch = forms.ModelChoiceField(
+        label=_("Branch"), queryset=Branch.objects.none(), empty_label=None
+    )
     ballots = forms.IntegerField(label=_("Valid paper ballots counted"), min_value=0)
 
     def __init__(self, *args: Any, vote: Vote, branches: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.vote = vote
-        self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
+        _branch_field(self).queryset = branches
         if vote.kind == VoteKind.ELECTION:
             self.fields["piles"] = forms.CharField(
                 label=_("Ballots by ranking, one line each: how many, then candidate numbers"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from celery import shared_task
 from django.db import transaction
 
@@ -31,5 +33,5 @@ def run_vote_clock() -> dict[str, int]:
     closed = results.claim_due_closures(now)
     counting = list(Vote.objects.filter(status=VoteStatus.COUNTING).values_list("pk", flat=True))
     for vote_id in counting:
-        transaction.on_commit(lambda vote_id=vote_id: count_vote.delay(vote_id))
+        transaction.on_commit(partial(count_vote.delay, vote_id))
     return {"opened": opened, "closed": len(closed), "counting": len(counting)}
