@@ -137,7 +137,12 @@ def _new_phone(browser: Browser, *, javascript: bool = True) -> tuple[BrowserCon
 
 @pytest.fixture
 def new_page(browser: Browser, live_server: Any) -> Iterator[Callable[..., Page]]:
-    """Open a fresh phone (own cookies): new_page() or new_page(javascript=False)."""
+    """Open a fresh phone (own cookies): new_page() or new_page(javascript=False).
+
+    live_server makes the test transactional: data is committed so the server thread sees
+    it, and the tables are emptied afterwards (the flush's post_migrate puts the CMS site
+    back, see cms.setup). pytest-django runs these after the ordinary database tests.
+    """
     contexts: list[BrowserContext] = []
 
     def make(*, javascript: bool = True) -> Page:

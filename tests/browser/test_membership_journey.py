@@ -63,7 +63,6 @@ def sign_in_with_password(page: Page, base_url: str, username: str, password: st
     page.get_by_role("button", name="Sign in").click()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_visitor_joins_secretary_approves_member_signs_in(
     live_server: Any, new_page: Callable[..., Page], bamako: Branch, secretary: Member
 ) -> None:
@@ -153,7 +152,6 @@ def test_visitor_joins_secretary_approves_member_signs_in(
     assert_light(member)
 
 
-@pytest.mark.django_db(transaction=True)
 def test_join_works_without_javascript(live_server: Any, page_nojs: Page, bamako: Branch) -> None:
     ask_to_join(page_nojs, live_server.url, bamako, check=False)
     applicant = Member.objects.get(working_name=WORKING_NAME)
