@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from tests.factories import MemberFactory
 from union.models import AuditEvent
 from union.votes import results, services
 from union.votes.models import Ballot
@@ -66,3 +67,34 @@ def test_seal_rewrites_ballots_so_xmin_no_longer_matches_the_marks(make_vote, me
     assert Ballot.objects.filter(vote=vote).count() == 2
     assert len(ballot_xids) == 1
     assert mark_xids  # (in production, two casts are two transactions, the seal a third)
+
+
+def _physical_order(vote) -> list[str]:
+    """Ballot ids in the order the database stores them (what a dump would show)."""
+    hidden = "ctid" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM union_ballot WHERE vote_id = %s ORDER BY {hidden}",  # noqa: S608
+            [vote.pk],
+        )
+        return [str(row[0]).replace("-", "") for row in cursor.fetchall()]
+
+
+def _ballots(vote) -> set[tuple[str, tuple[int, ...], str]]:
+    rows = Ballot.objects.filter(vote=vote).values_list("id", "choices", "receipt_hash")
+    return {(str(pk), tuple(choices), receipt) for pk, choices, receipt in rows}
+
+
+def test_seal_keeps_every_ballot_but_not_the_order_they_were_cast_in(make_vote, bamako):
+    voters = MemberFactory.create_batch(30, branch=bamako)
+    vote = make_vote()
+    for n, voter in enumerate(voters):
+        services.cast_ballot(vote=vote, member=voter, choices=[n % 3 + 1])
+    before = _ballots(vote)
+    cast_order = _physical_order(vote)
+
+    results._seal(vote)
+
+    assert _ballots(vote) == before
+    # 30 ballots back in cast order by chance: 1 in 30! (about 4e-33).
+    assert _physical_order(vote) != cast_order

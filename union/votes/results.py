@@ -66,18 +66,21 @@ def claim_due_closures(now: Any = None) -> list[int]:
 def _seal(vote: Vote) -> None:
     """Rewrite the vote's ballots in random order.
 
-    A ballot and its voted mark were inserted by one transaction, so on PostgreSQL they
-    share the hidden xmin column, and ballots sit on disk in the order they were cast.
-    Re-inserting them in random order, in the counting transaction, gives every ballot
-    the same xmin and a random place: the live table no longer links a ballot to a mark.
-    (Dead row versions linger until VACUUM, and WAL and backups taken while the vote was
-    open keep the old order: the server's administrator is trusted until the close.)
+    A ballot and its voted mark were inserted by one transaction, in the order they were
+    cast: on PostgreSQL they share the hidden xmin column and sit on disk in that order,
+    and on SQLite the ballot table's hidden rowid counts up with every cast, just as the
+    marks' ids do. Re-inserting the ballots in random order, in the counting transaction,
+    gives every ballot the same xmin and a random place and rowid: the live table no
+    longer links a ballot to a mark. (Dead row versions and freed pages linger until
+    VACUUM, and WAL and backups taken while the vote was open keep the old order: the
+    server's administrator is trusted until the close.)
+
+    The SQL is the same on both databases; the temporary table lives only inside this
+    transaction (DDL is transactional on both, so a failure leaves nothing behind).
     """
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE sealed_ballots ON COMMIT DROP AS "
+            "CREATE TEMP TABLE sealed_ballots AS "
             "SELECT id, vote_id, choices, receipt_hash FROM union_ballot WHERE vote_id = %s",
             [vote.pk],
         )
