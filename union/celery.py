@@ -23,4 +23,10 @@ app.conf.beat_schedule = {
         "task": "union.votes.tasks.run_vote_clock",
         "schedule": crontab(minute="*"),
     },
+    # Hourly, because each branch's 1st of the month starts at its own midnight.
+    "dues-monthly-run": {"task": "dues.tasks.run_monthly_dues", "schedule": crontab(minute=7)},
+    "dues-reconcile-stripe": {
+        "task": "dues.tasks.reconcile_stripe",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }

@@ -274,6 +274,15 @@ class AuditAction(models.TextChoices):
     VOTE_CHECK_IN = "vote.checkin", _("Checked a member in to vote")
     VOTE_TALLY = "vote.tally", _("Entered a paper ballot tally")
     VOTE_ROLES = "vote.roles", _("Turned an election result into roles")
+    DUES_VIEW = "dues.view", _("Viewed a member's dues")
+    DUES_PAYMENT = "dues.payment", _("Recorded a dues payment")
+    DUES_CONFIRM = "dues.confirm", _("Confirmed a dues payment")
+    DUES_WAIVER = "dues.waiver", _("Granted a dues waiver")
+    DUES_REVERSAL = "dues.reversal", _("Corrected a ledger entry")
+    DUES_RATE = "dues.rate", _("Changed a member's dues rate")
+    DUES_PLAN = "dues.plan", _("Changed a dues plan")
+    DUES_CLOSE = "dues.close", _("Closed a cash book")
+    DUES_EXPORT = "dues.export", _("Exported the dues ledger")
 
 
 class AuditEvent(AppendOnlyModel):

@@ -33,6 +33,14 @@ class Perm(StrEnum):
     MANAGE_ROLES = "manage_roles"
     MANAGE_VOTES = "manage_votes"  # create and run votes, see who voted (never how)
     RUN_ASSEMBLY = "run_assembly"  # check members in to vote, enter paper ballot tallies
+    # Dues. Recording and confirming are split so that cash above a branch's threshold
+    # needs two different officers.
+    VIEW_LEDGER = "view_ledger"  # dues dashboard, ledger, cash book, receipts of the branch
+    RECORD_PAYMENT = "record_payment"  # take cash or mobile money, correct such entries
+    CONFIRM_PAYMENT = "confirm_payment"  # the second officer on entries above the threshold
+    GRANT_WAIVER = "grant_waiver"  # hardship waivers, solidarity rate, correct charges
+    MANAGE_DUES_PLAN = "manage_dues_plan"
+    EXPORT_LEDGER = "export_ledger"  # for the auditor and donors
 
 
 GRANTS: dict[str, frozenset[Perm]] = {
@@ -46,10 +54,22 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
+            Perm.VIEW_LEDGER,
+            Perm.CONFIRM_PAYMENT,
         }
     ),
     # Treasurers find members to record dues: names and numbers, not contact details.
-    Role.TREASURER: frozenset({Perm.VIEW_REGISTER}),
+    Role.TREASURER: frozenset(
+        {
+            Perm.VIEW_REGISTER,
+            Perm.VIEW_LEDGER,
+            Perm.RECORD_PAYMENT,
+            Perm.CONFIRM_PAYMENT,
+            Perm.GRANT_WAIVER,
+            Perm.MANAGE_DUES_PLAN,
+            Perm.EXPORT_LEDGER,
+        }
+    ),
     # Crisis teams register people they meet on outreach.
     Role.CRISIS_RESPONDER: frozenset({Perm.REGISTER_MEMBER}),
     Role.CRISIS_COORDINATOR: frozenset({Perm.REGISTER_MEMBER}),
@@ -64,6 +84,10 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
+            Perm.VIEW_LEDGER,
+            Perm.CONFIRM_PAYMENT,
+            Perm.MANAGE_DUES_PLAN,
+            Perm.EXPORT_LEDGER,
         }
     ),
     Role.NATIONAL_BOARD: frozenset({Perm.VIEW_REGISTER}),

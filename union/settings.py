@@ -308,3 +308,22 @@ OFFICE_PAGE_SIZE = 50
 # Display of money and members.
 MEMBERSHIP_NUMBER_DIGITS = 6
 SET_PASSWORD_CODE_HOURS = env.int("SET_PASSWORD_CODE_HOURS", default=72)
+
+# Card payments (Stripe). Without these the card option is hidden and nothing else changes:
+# cash and mobile money never depend on Stripe.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+_stripe = [STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET]
+if any(_stripe) and not all(_stripe):
+    raise ImproperlyConfigured(
+        "Set all of STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET, or none."
+    )
+if STRIPE_SECRET_KEY and not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY must be a Stripe secret key (sk_... or rk_...).")
+# Dues reminders go out on this day of the month, at this local hour (a daytime hour:
+# a text arriving at night on a shared phone draws attention).
+DUES_REMINDER_DAY = env.int("DUES_REMINDER_DAY", default=5)
+DUES_REMINDER_HOUR = env.int("DUES_REMINDER_HOUR", default=10)

@@ -107,6 +107,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo union already present; nothing changed.")
         call_command("load_demo_votes", stdout=self.stdout)
+        call_command("load_demo_dues", stdout=self.stdout)  # plans, charges, cash
         self._print_logins()
 
     @transaction.atomic

@@ -1,0 +1,383 @@
+"""Reads of the dues ledger. Balances, arrears and good standing are derived here, never stored.
+
+Good standing is defined once, in `is_in_good_standing` / `members_in_good_standing`
+(the same SQL): the member is active and has no charge left unpaid from before their
+branch's grace window. Votes and welfare call these. They take no acting user: they are
+the union's rule, not a screen. Every other selector takes the acting user and returns
+only what that user may see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from dues import money
+from dues.models import (
+    Allocation,
+    CashBookClose,
+    DuesPlan,
+    EntryKind,
+    EventStatus,
+    LedgerEntry,
+    Method,
+    StripeEvent,
+)
+from union import permissions
+from union.models import Branch, Member, MemberStatus
+from union.permissions import Perm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    AnyUser = User | AnonymousUser
+
+
+# --- what counts ---------------------------------------------------------------------
+
+
+def counts_q(prefix: str = "") -> Q:
+    """Rows that count: those needing no second officer, and confirmed ones."""
+    return Q(**{f"{prefix}needs_confirmation": False}) | Q(
+        **{f"{prefix}confirmation__isnull": False}
+    )
+
+
+def _settled_on(debit_ref: str = "pk") -> Subquery:
+    return Subquery(
+        Allocation.objects.filter(debit_id=OuterRef(debit_ref))
+        .values("debit_id")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=IntegerField(),
+    )
+
+
+def open_charges() -> QuerySet[LedgerEntry]:
+    """Charges not fully settled (by payments, waivers or their own correction)."""
+    return (
+        LedgerEntry.objects.filter(kind=EntryKind.CHARGE)
+        .annotate(settled=Coalesce(_settled_on(), Value(0)))
+        .filter(amount__gt=F("settled"))
+    )
+
+
+# --- good standing -------------------------------------------------------------------
+
+
+def grace_cutoffs(on: date | None = None) -> dict[int, date]:
+    """For each branch with a plan, the first month that is still within its grace window.
+
+    With 3 grace months, on any day of November the cutoff is 1 August: charges for
+    August, September and October may still be open (and November's, the month running);
+    an open charge for July or earlier puts the member out of good standing.
+    """
+    cutoffs = {}
+    for plan in DuesPlan.objects.select_related("branch").only(
+        "branch_id", "grace_months", "branch__time_zone"
+    ):
+        today = on or money.local_today(plan.branch.time_zone)
+        cutoffs[plan.branch_id] = money.add_months(money.month_start(today), -plan.grace_months)
+    return cutoffs
+
+
+def _beyond_grace_q(on: date | None = None) -> Q:
+    q = Q(pk__in=[])
+    for branch_id, cutoff in grace_cutoffs(on).items():
+        q |= Q(branch_id=branch_id, period__lt=cutoff)
+    return q
+
+
+def arrears_beyond_grace(on: date | None = None) -> Exists:
+    """An EXISTS over the outer member: some charge from before the grace window is open."""
+    return Exists(open_charges().filter(_beyond_grace_q(on), member_id=OuterRef("pk")))
+
+
+def members_in_good_standing(
+    members: QuerySet[Member] | None = None, *, on: date | None = None
+) -> QuerySet[Member]:
+    """The members (of `members`, default all) who are in good standing: set-based, one query."""
+    qs = Member.objects.all() if members is None else members
+    return qs.filter(status=MemberStatus.ACTIVE).exclude(arrears_beyond_grace(on))
+
+
+def is_in_good_standing(member: Member, *, on: date | None = None) -> bool:
+    """Active, and nothing unpaid beyond the grace months of the member's branch."""
+    return members_in_good_standing(Member.objects.filter(pk=member.pk), on=on).exists()
+
+
+def within_grace(member: Member, *, on: date | None = None) -> bool:
+    """Whatever the status: is nothing unpaid beyond the grace window? (Lapsing uses this.)"""
+    return not Member.objects.filter(pk=member.pk).filter(arrears_beyond_grace(on)).exists()
+
+
+# --- one member's account ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    currency: str
+    balance: int  # minor units; positive = owed, negative = paid ahead
+    months_paid: int
+    months_owed: int
+    months_behind: int  # owed months before the current one
+    oldest_owed: date | None
+    next_due: date | None
+    months_ahead: int
+    monthly_amount: int | None  # minor units, the member's rate
+    pending: int  # entries waiting for a second officer
+
+    @property
+    def owed(self) -> int:
+        return max(self.balance, 0)
+
+    @property
+    def credit(self) -> int:
+        return max(-self.balance, 0)
+
+
+def member_rate(member: Member) -> int | None:
+    plan = DuesPlan.objects.filter(branch_id=member.branch_id).first()
+    if plan is None:
+        return None
+    from dues.models import DuesAccount, Rate
+
+    account = DuesAccount.objects.filter(member=member).only("rate").first()
+    if account is not None and account.rate == Rate.SOLIDARITY:
+        return plan.solidarity_amount
+    return plan.monthly_amount
+
+
+def summary(member: Member, *, today: date | None = None) -> Summary:
+    today = today or money.local_today(member.branch.time_zone)
+    current = money.month_start(today)
+    counting = LedgerEntry.objects.filter(member=member).filter(counts_q())
+    balance = counting.aggregate(total=Sum("amount"))["total"] or 0
+    charges: list[tuple[date, int, int]] = [
+        (period, amount, settled)
+        for period, amount, settled in LedgerEntry.objects.filter(
+            member=member, kind=EntryKind.CHARGE, reversed_by__isnull=True
+        )
+        .annotate(settled=Coalesce(_settled_on(), Value(0)))
+        .values_list("period", "amount", "settled")
+        if period is not None  # always, for charges
+    ]
+    owed_periods = sorted(p for p, amount, settled in charges if amount > settled)
+    months_paid = sum(1 for _p, amount, settled in charges if amount <= settled)
+    rate = member_rate(member)
+    months_ahead = (-balance // rate) if (rate and balance < 0) else 0
+    latest_charged = max((p for p, _a, _s in charges), default=None)
+    if owed_periods:
+        next_due: date | None = owed_periods[0]
+    elif rate is None:
+        next_due = None
+    else:
+        after = max(latest_charged or current, current)
+        next_due = money.add_months(after, 1 + months_ahead)
+    pending = LedgerEntry.objects.filter(
+        member=member,
+        needs_confirmation=True,
+        kind=EntryKind.PAYMENT,
+        confirmation__isnull=True,
+        reversed_by__isnull=True,
+    ).count()
+    return Summary(
+        currency=member.branch.currency,
+        balance=balance,
+        months_paid=months_paid,
+        months_owed=len(owed_periods),
+        months_behind=sum(1 for p in owed_periods if p < current),
+        oldest_owed=owed_periods[0] if owed_periods else None,
+        next_due=next_due,
+        months_ahead=months_ahead,
+        monthly_amount=rate,
+        pending=pending,
+    )
+
+
+def statement(member: Member) -> QuerySet[LedgerEntry]:
+    """All of a member's rows, oldest first, with what is needed to show them."""
+    return (
+        LedgerEntry.objects.filter(member=member)
+        .select_related("confirmation", "reverses", "reversed_by")
+        .order_by("booked_on", "id")
+    )
+
+
+def receipts(member: Member) -> QuerySet[LedgerEntry]:
+    return (
+        LedgerEntry.objects.filter(member=member, kind=EntryKind.PAYMENT)
+        .select_related("confirmation", "reversed_by")
+        .order_by("-booked_on", "-id")
+    )
+
+
+# --- office --------------------------------------------------------------------------
+
+
+def branches_for(user: AnyUser, perm: Perm = Perm.VIEW_LEDGER) -> QuerySet[Branch]:
+    return permissions.scope_for(user, perm).branches().order_by("code")
+
+
+def members_for_dues(user: AnyUser, perm: Perm = Perm.RECORD_PAYMENT) -> QuerySet[Member]:
+    """Members whose dues the user may handle: active or lapsed, in the user's branches."""
+    scope = permissions.scope_for(user, perm)
+    if not scope:
+        return Member.objects.none()
+    return (
+        Member.objects.filter(scope.filter("branch"))
+        .filter(status__in=[MemberStatus.ACTIVE, MemberStatus.LAPSED])
+        .select_related("branch")
+    )
+
+
+def ledger_for(user: AnyUser) -> QuerySet[LedgerEntry]:
+    scope = permissions.scope_for(user, Perm.VIEW_LEDGER)
+    if not scope:
+        return LedgerEntry.objects.none()
+    return LedgerEntry.objects.filter(scope.filter("branch")).select_related(
+        "member", "branch", "confirmation", "reversed_by"
+    )
+
+
+def awaiting_confirmation(user: AnyUser, branch: Branch | None = None) -> QuerySet[LedgerEntry]:
+    """Entries above the threshold that no second officer has confirmed (and not corrected)."""
+    qs = ledger_for(user).filter(
+        needs_confirmation=True,
+        kind=EntryKind.PAYMENT,
+        confirmation__isnull=True,
+        reversed_by__isnull=True,
+    )
+    if branch is not None:
+        qs = qs.filter(branch=branch)
+    return qs.select_related("recorded_by__member").order_by("id")
+
+
+def owed_months_subquery(current: date) -> Subquery:
+    """Per outer member: the number of charges from before `current` still open."""
+    return Subquery(
+        open_charges()
+        .filter(member_id=OuterRef("pk"), period__lt=current)
+        .values("member_id")
+        .annotate(n=Count("id"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def arrears_for(user: AnyUser, branch: Branch, *, min_months: int = 1) -> QuerySet[Any]:
+    """Members of `branch` behind by at least `min_months`, annotated with months_behind."""
+    if not permissions.has_perm(user, Perm.VIEW_LEDGER, branch.id):
+        return Member.objects.none()
+    current = money.month_start(money.local_today(branch.time_zone))
+    return (
+        Member.objects.filter(branch=branch, status__in=[MemberStatus.ACTIVE, MemberStatus.LAPSED])
+        .annotate(months_behind=Coalesce(owed_months_subquery(current), Value(0)))
+        .filter(months_behind__gte=max(min_months, 1))
+    )
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    branch: Branch
+    currency: str
+    period: date
+    expected: int  # minor units charged for this month
+    collected: int  # minor units taken this month (payments less refunds and corrections)
+    waived: int  # minor units waived this month
+    members_charged: int
+
+
+def dashboard(user: AnyUser, branch: Branch) -> Dashboard | None:
+    if not permissions.has_perm(user, Perm.VIEW_LEDGER, branch.id):
+        return None
+    today = money.local_today(branch.time_zone)
+    period = money.month_start(today)
+    rows = LedgerEntry.objects.filter(branch=branch)
+    charged = rows.filter(kind=EntryKind.CHARGE, period=period, reversed_by__isnull=True)
+    totals = charged.aggregate(total=Sum("amount"), n=Count("id"))
+    month = Q(booked_on__gte=period, booked_on__lte=money.month_end(period))
+    collected = (
+        rows.filter(month, counts_q()).exclude(method="").aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    waived = (
+        rows.filter(month, kind=EntryKind.WAIVER, reversed_by__isnull=True).aggregate(
+            total=Sum("amount")
+        )["total"]
+        or 0
+    )
+    return Dashboard(
+        branch=branch,
+        currency=branch.currency,
+        period=period,
+        expected=totals["total"] or 0,
+        collected=-collected,
+        waived=-waived,
+        members_charged=totals["n"] or 0,
+    )
+
+
+def waivers_for(user: AnyUser, branch: Branch) -> QuerySet[LedgerEntry]:
+    return (
+        ledger_for(user)
+        .filter(branch=branch, kind=EntryKind.WAIVER)
+        .select_related("recorded_by__member")
+        .order_by("-id")
+    )
+
+
+def cash_book(user: AnyUser, branch: Branch, day: date) -> QuerySet[LedgerEntry]:
+    """Cash and mobile-money rows booked on `day` in `branch` (corrections included)."""
+    if not permissions.has_perm(user, Perm.VIEW_LEDGER, branch.id):
+        return LedgerEntry.objects.none()
+    return (
+        LedgerEntry.objects.filter(
+            branch=branch, booked_on=day, method__in=[Method.CASH, Method.MOBILE_MONEY]
+        )
+        .select_related("member", "recorded_by__member", "confirmation", "reversed_by")
+        .order_by("id")
+    )
+
+
+def cash_book_close(branch: Branch, day: date) -> CashBookClose | None:
+    return CashBookClose.objects.filter(branch=branch, day=day).first()
+
+
+def stripe_events_for(user: AnyUser) -> QuerySet[StripeEvent]:
+    """Card events that could not be booked. They carry no member, so the currency decides
+    which treasurers see them; national officers see all."""
+    scope = permissions.scope_for(user, Perm.VIEW_LEDGER)
+    if not scope:
+        return StripeEvent.objects.none()
+    qs = StripeEvent.objects.filter(status__in=[EventStatus.UNMATCHED, EventStatus.FAILED])
+    if not scope.everywhere:
+        currencies = set(scope.branches().values_list("currency", flat=True))
+        qs = qs.filter(currency__in=currencies)
+    return qs.order_by("-received_at")
+
+
+def last_receipt_number(branch: Branch) -> str:
+    entry = (
+        LedgerEntry.objects.filter(branch=branch)
+        .exclude(receipt_number="")
+        .order_by("-id")
+        .only("receipt_number")
+        .first()
+    )
+    return entry.receipt_number if entry else ""

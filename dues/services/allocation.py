@@ -1,0 +1,129 @@
+"""Which credit settles which debit. Call only inside a transaction holding the member's lock.
+
+Credits (payments, waivers, corrections of debits) settle debits (charges, refunds,
+corrections of credits), oldest debit first: a payment pays the oldest open month, a
+payment larger than what is owed waits as credit and settles the next months as they are
+charged. Every change is a new Allocation row; a release is a negative row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Sum
+
+from dues.models import Allocation, LedgerEntry
+from dues.selectors import counts_q
+
+
+@dataclass
+class _Row:
+    entry: LedgerEntry
+    left: int  # minor units still open (debit) or free (credit)
+
+
+def _sums(member_id: int, field: str) -> dict[int, int]:
+    return {
+        row[field]: row["total"]
+        for row in Allocation.objects.filter(member_id=member_id)
+        .values(field)
+        .annotate(total=Sum("amount"))
+    }
+
+
+def position(member_id: int) -> tuple[list[_Row], list[_Row]]:
+    """(open debits oldest first, free credits oldest first) of rows that count."""
+    entries = list(
+        LedgerEntry.objects.filter(member_id=member_id)
+        .filter(counts_q())
+        .only("id", "amount", "kind", "period", "booked_on", "member_id")
+    )
+    settled = _sums(member_id, "debit_id")
+    used = _sums(member_id, "credit_id")
+    debits = [_Row(e, e.amount - settled.get(e.id, 0)) for e in entries if e.amount > 0]
+    credits = [_Row(e, -e.amount - used.get(e.id, 0)) for e in entries if e.amount < 0]
+    debits = [d for d in debits if d.left > 0]
+    credits = [c for c in credits if c.left > 0]
+    debits.sort(key=lambda d: (d.entry.period or d.entry.booked_on, d.entry.id))
+    credits.sort(key=lambda c: (c.entry.booked_on, c.entry.id))
+    return debits, credits
+
+
+def allocate(*, credit: LedgerEntry, debit: LedgerEntry, amount: int) -> None:
+    if amount:
+        Allocation.objects.create(
+            member_id=credit.member_id, credit=credit, debit=debit, amount=amount
+        )
+
+
+def settle(member_id: int) -> int:
+    """Match free credit to open debits, oldest first. Returns minor units newly settled."""
+    debits, credits = position(member_id)
+    rows = []
+    moved = 0
+    di = ci = 0
+    while di < len(debits) and ci < len(credits):
+        debit, credit = debits[di], credits[ci]
+        amount = min(debit.left, credit.left)
+        rows.append(
+            Allocation(member_id=member_id, credit=credit.entry, debit=debit.entry, amount=amount)
+        )
+        moved += amount
+        debit.left -= amount
+        credit.left -= amount
+        if not debit.left:
+            di += 1
+        if not credit.left:
+            ci += 1
+    Allocation.objects.bulk_create(rows)
+    return moved
+
+
+def _live_pairs(member_id: int, **filters: int) -> dict[tuple[int, int], int]:
+    pairs: dict[tuple[int, int], int] = defaultdict(int)
+    for row in (
+        Allocation.objects.filter(member_id=member_id, **filters)
+        .values("credit_id", "debit_id")
+        .annotate(total=Sum("amount"))
+    ):
+        if row["total"]:
+            pairs[(row["credit_id"], row["debit_id"])] = row["total"]
+    return pairs
+
+
+def release_debit(debit: LedgerEntry) -> None:
+    """Undo every settlement of this debit (it is being corrected)."""
+    for (credit_id, debit_id), total in _live_pairs(debit.member_id, debit_id=debit.id).items():
+        Allocation.objects.create(
+            member_id=debit.member_id, credit_id=credit_id, debit_id=debit_id, amount=-total
+        )
+
+
+def release_credit(credit: LedgerEntry, amount: int | None = None) -> None:
+    """Free `amount` (default all) of what this credit settles, newest debits first."""
+    pairs = _live_pairs(credit.member_id, credit_id=credit.id)
+    if not pairs:
+        return
+    debit_order = {
+        e.id: (e.period or e.booked_on, e.id)
+        for e in LedgerEntry.objects.filter(id__in=[d for _c, d in pairs]).only(
+            "id", "period", "booked_on"
+        )
+    }
+    remaining = sum(pairs.values()) if amount is None else amount
+    for (credit_id, debit_id), total in sorted(
+        pairs.items(), key=lambda item: debit_order[item[0][1]], reverse=True
+    ):
+        if remaining <= 0:
+            break
+        take = min(total, remaining)
+        Allocation.objects.create(
+            member_id=credit.member_id, credit_id=credit_id, debit_id=debit_id, amount=-take
+        )
+        remaining -= take
+
+
+def free_credit(credit: LedgerEntry) -> int:
+    used = Allocation.objects.filter(credit=credit).aggregate(total=Sum("amount"))["total"] or 0
+    return -credit.amount - used

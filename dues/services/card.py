@@ -1,0 +1,464 @@
+"""Card payments: Checkout, subscriptions, Stripe events and reconciliation.
+
+Events arrive by webhook (signature checked in the view) or by reconciliation; either way
+each is stored once under its Stripe id, then handled by a task. Handling locks the
+event row and does nothing if it was handled before, and every booking is unique on the
+Stripe payment or refund id: duplicates, retries and out-of-order delivery change nothing
+after the first. A refund that arrives before its payment books the payment first (from
+the charge), so any order of the same events leaves the same ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dues import providers
+from dues.models import (
+    CardCheckout,
+    CardSubscription,
+    CheckoutPurpose,
+    DuesAccount,
+    EntryKind,
+    EventStatus,
+    LedgerEntry,
+    Method,
+    StripeEvent,
+    SubscriptionStatus,
+)
+from dues.selectors import member_rate
+from dues.services.ledger import book_card_payment, book_card_refund, owed
+from dues.services.plans import account_for
+from union.models import Member, MemberStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+MAX_MONTHS_AHEAD = 12
+# What we keep of an event's object: ids, amounts, state and our own opaque references.
+KEPT_FIELDS = (
+    "id",
+    "object",
+    "mode",
+    "status",
+    "payment_status",
+    "amount",
+    "amount_total",
+    "amount_paid",
+    "amount_refunded",
+    "currency",
+    "customer",
+    "payment_intent",
+    "subscription",
+    "client_reference_id",
+    "billing_reason",
+    "created",
+)
+
+
+def card_enabled() -> bool:
+    return providers.stripe().available()
+
+
+# --- paying by card ------------------------------------------------------------------
+
+
+def _own_member(actor: User) -> Member:
+    member = Member.objects.filter(user=actor).select_related("branch").first()
+    if member is None or member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
+        raise ValidationError(_("Only members can pay dues."), code="not_member")
+    return member
+
+
+def start_checkout(
+    *,
+    actor: User,
+    purpose: str,
+    months: int = 1,
+    success_url: str,
+    cancel_url: str,
+    locale: str = "en",
+) -> CardCheckout:
+    """Open a Stripe Checkout page for the signed-in member; returns it with its URL.
+
+    Stripe receives an opaque reference, the amount and the currency: nothing else.
+    The Stripe calls carry idempotency keys derived from our row, so a retry cannot open
+    two payments.
+    """
+    provider = providers.stripe()
+    if not provider.available():
+        raise ValidationError(_("Card payments are not available."), code="disabled")
+    member = _own_member(actor)
+    rate = member_rate(member)
+    if rate is None:
+        raise ValidationError(_("This branch has no dues plan yet."), code="no_plan")
+    currency = member.branch.currency
+    quantity = 1
+    if purpose == CheckoutPurpose.MONTHS:
+        if not 1 <= months <= MAX_MONTHS_AHEAD:
+            raise ValidationError(
+                _("Choose between 1 and %(max)s months.") % {"max": MAX_MONTHS_AHEAD}
+            )
+        unit, quantity = rate, months
+    elif purpose == CheckoutPurpose.ARREARS:
+        unit = owed(member.pk)
+        if unit <= 0:
+            raise ValidationError(_("You owe nothing at the moment."), code="nothing_owed")
+    elif purpose == CheckoutPurpose.SUBSCRIPTION:
+        unit = rate
+        if CardSubscription.objects.filter(
+            account__member=member, status=SubscriptionStatus.ACTIVE
+        ).exists():
+            raise ValidationError(_("You already pay by card every month."), code="subscribed")
+    else:
+        raise ValidationError(_("Choose what to pay."), code="purpose")
+    with transaction.atomic():
+        account = DuesAccount.objects.select_for_update().get(pk=account_for(member).pk)
+        checkout = CardCheckout.objects.create(
+            account=account,
+            purpose=purpose,
+            months=quantity,
+            amount=unit * quantity,
+            currency=currency,
+        )
+    # Outside the transaction: no database lock is held while Stripe answers.
+    if not account.stripe_customer_id:
+        customer_id = provider.create_customer(reference=account.reference)
+        DuesAccount.objects.filter(pk=account.pk, stripe_customer_id__isnull=True).update(
+            stripe_customer_id=customer_id
+        )
+        account.refresh_from_db(fields=["stripe_customer_id"])
+    session_id, url = provider.create_checkout(
+        token=checkout.token,
+        customer_id=str(account.stripe_customer_id),
+        reference=account.reference,
+        currency=currency,
+        unit_amount=unit,
+        quantity=quantity,
+        subscription=purpose == CheckoutPurpose.SUBSCRIPTION,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        locale=locale,
+    )
+    CardCheckout.objects.filter(pk=checkout.pk).update(session_id=session_id, url=url)
+    checkout.session_id, checkout.url = session_id, url
+    return checkout
+
+
+def cancel_subscription(*, actor: User) -> CardSubscription | None:
+    """Stop the member's monthly card payment (at Stripe, then here). None if there is none."""
+    member = _own_member(actor)
+    subscription = CardSubscription.objects.filter(
+        account__member=member, status=SubscriptionStatus.ACTIVE
+    ).first()
+    if subscription is None:
+        return None
+    providers.stripe().cancel_subscription(subscription.subscription_id)
+    _end_subscription(subscription.subscription_id)
+    subscription.refresh_from_db()
+    return subscription
+
+
+def _end_subscription(subscription_id: str) -> None:
+    CardSubscription.objects.filter(
+        subscription_id=subscription_id, status=SubscriptionStatus.ACTIVE
+    ).update(status=SubscriptionStatus.CANCELED, ended_at=timezone.now())
+
+
+# --- receiving events ----------------------------------------------------------------
+
+
+def _keep(obj: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: obj[key] for key in KEPT_FIELDS if obj.get(key) is not None}
+    ref = (obj.get("metadata") or {}).get("ref")
+    details = ((obj.get("parent") or {}).get("subscription_details")) or {}
+    if details:
+        kept["subscription"] = details.get("subscription")
+        ref = ref or (details.get("metadata") or {}).get("ref")
+    if ref:
+        kept["ref"] = str(ref)[:64]
+    refunds = obj.get("refunds")
+    if isinstance(refunds, dict) and isinstance(refunds.get("data"), list):
+        kept["refunds"] = [
+            {k: r.get(k) for k in ("id", "amount", "status", "created")} for r in refunds["data"]
+        ]
+    items = ((obj.get("items") or {}).get("data")) or []
+    if items:
+        kept["unit_amount"] = ((items[0].get("price") or {}).get("unit_amount")) or 0
+    return kept
+
+
+def _amount_of(data: dict[str, Any]) -> int | None:
+    for key in ("amount_total", "amount_paid", "amount_refunded", "amount"):
+        if isinstance(data.get(key), int):
+            return int(data[key])
+    return None
+
+
+def ingest_event(event: dict[str, Any]) -> tuple[StripeEvent, bool]:
+    """Store a (verified) event once. Returns (row, created); a duplicate returns the first."""
+    obj = (event.get("data") or {}).get("object") or {}
+    data = _keep(obj)
+    stored, created = StripeEvent.objects.get_or_create(
+        event_id=str(event["id"]),
+        defaults={
+            "type": str(event.get("type", ""))[:64],
+            "livemode": bool(event.get("livemode")),
+            "stripe_created": datetime.fromtimestamp(int(event.get("created", 0)), tz=UTC),
+            "data": data,
+            "amount": _amount_of(data),
+            "currency": str(data.get("currency", "")).upper()[:3],
+        },
+    )
+    return stored, created
+
+
+def receive_event(event: dict[str, Any]) -> StripeEvent:
+    """The webhook's part: store the event, and queue its handling after commit unless it
+    was handled already."""
+    from dues.tasks import process_stripe_event
+
+    with transaction.atomic():
+        stored, _created = ingest_event(event)
+        if stored.status == EventStatus.PENDING:
+            pk = stored.pk
+            transaction.on_commit(lambda: process_stripe_event.delay(pk))
+    return stored
+
+
+# --- handling events -----------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    status: str
+    entry: LedgerEntry | None = None
+    account: DuesAccount | None = None
+    note: str = ""
+
+
+def _account(data: dict[str, Any]) -> DuesAccount | None:
+    customer = data.get("customer")
+    if isinstance(customer, str) and customer:
+        account = DuesAccount.objects.filter(stripe_customer_id=customer).first()
+        if account is not None:
+            return account
+    for ref in (data.get("ref"), data.get("client_reference_id")):
+        if not ref:
+            continue
+        checkout = CardCheckout.objects.filter(token=ref).select_related("account").first()
+        if checkout is not None:
+            return checkout.account
+        account = DuesAccount.objects.filter(reference=ref).first()
+        if account is not None:
+            return account
+    return None
+
+
+def _paid_at(data: dict[str, Any], event: StripeEvent) -> datetime:
+    created = data.get("created")
+    if isinstance(created, int):
+        return datetime.fromtimestamp(created, tz=UTC)
+    return event.stripe_created
+
+
+def _currency_ok(account: DuesAccount, currency: str) -> bool:
+    return currency.upper() == account.member.branch.currency
+
+
+def _book(event: StripeEvent, account: DuesAccount, amount: int, external_id: str) -> Outcome:
+    currency = str(event.data.get("currency", "")).upper()
+    if not _currency_ok(account, currency):
+        return Outcome(EventStatus.FAILED, account=account, note="currency")
+    entry, _created = book_card_payment(
+        account=account,
+        amount=amount,
+        currency=currency,
+        external_id=external_id,
+        paid_at=_paid_at(event.data, event),
+    )
+    return Outcome(EventStatus.BOOKED, entry=entry, account=account)
+
+
+def _checkout_completed(event: StripeEvent, account: DuesAccount) -> Outcome:
+    data = event.data
+    if data.get("mode") == "subscription":
+        subscription_id = data.get("subscription")
+        if subscription_id:
+            checkout = CardCheckout.objects.filter(token=data.get("client_reference_id")).first()
+            CardSubscription.objects.get_or_create(
+                subscription_id=subscription_id,
+                defaults={
+                    "account": account,
+                    "status": SubscriptionStatus.ACTIVE,
+                    "amount": checkout.amount if checkout else int(data.get("amount_total") or 0),
+                    "currency": account.member.branch.currency,
+                },
+            )
+        return Outcome(EventStatus.NOTHING, account=account, note="subscription started")
+    if data.get("payment_status") != "paid":
+        return Outcome(EventStatus.NOTHING, account=account, note="not paid")
+    external_id = data.get("payment_intent") or data["id"]
+    return _book(event, account, int(data.get("amount_total") or 0), external_id)
+
+
+def _invoice_paid(event: StripeEvent, account: DuesAccount) -> Outcome:
+    amount = int(event.data.get("amount_paid") or 0)
+    if amount <= 0:
+        return Outcome(EventStatus.NOTHING, account=account, note="nothing paid")
+    return _book(event, account, amount, event.data["id"])
+
+
+def _invoice_failed(event: StripeEvent, account: DuesAccount) -> Outcome:
+    from union.notifications.services import choose_channel, notify_member
+
+    member = account.member
+    if choose_channel(member):
+        notify_member(
+            member=member,
+            kind="dues_card_failed",
+            dedupe_key=f"dues-card-failed:{event.data['id']}",
+            context={},
+        )
+    return Outcome(EventStatus.NOTHING, account=account, note="payment failed")
+
+
+def _card_payment(external_id: str) -> LedgerEntry | None:
+    return LedgerEntry.objects.filter(
+        method=Method.CARD, provider="stripe", external_id=external_id, kind=EntryKind.PAYMENT
+    ).first()
+
+
+def _charge_refunded(event: StripeEvent, account: DuesAccount) -> Outcome:
+    data = event.data
+    provider = providers.stripe()
+    intent = data.get("payment_intent") or data["id"]
+    payment = _card_payment(intent)
+    if payment is None:
+        invoice = provider.invoice_of_payment_intent(intent)
+        key = invoice or intent
+        payment = _card_payment(key)
+        if payment is None:
+            # The refund came first: book the payment it refunds, from the charge.
+            outcome = _book(event, account, int(data.get("amount") or 0), key)
+            if outcome.entry is None:
+                return outcome
+            payment = outcome.entry
+    refunds = data.get("refunds")
+    if refunds is None:
+        refunds = provider.refunds_of_charge(data["id"])
+    last = None
+    for refund in sorted(refunds, key=lambda r: (r.get("created") or 0, r.get("id"))):
+        if refund.get("status") not in ("succeeded", "pending"):
+            continue
+        last, _created = book_card_refund(
+            payment=payment,
+            amount=int(refund["amount"]),
+            external_id=str(refund["id"]),
+            refunded_at=datetime.fromtimestamp(int(refund.get("created") or 0), tz=UTC)
+            if refund.get("created")
+            else event.stripe_created,
+        )
+    return Outcome(EventStatus.BOOKED, entry=last or payment, account=account)
+
+
+def _subscription_deleted(event: StripeEvent, account: DuesAccount) -> Outcome:
+    subscription_id = event.data["id"]
+    _subscription, created = CardSubscription.objects.get_or_create(
+        subscription_id=subscription_id,
+        defaults={
+            "account": account,
+            "status": SubscriptionStatus.CANCELED,
+            "amount": int(event.data.get("unit_amount") or 0),
+            "currency": account.member.branch.currency,
+            "ended_at": event.stripe_created,
+        },
+    )
+    if not created:
+        _end_subscription(subscription_id)
+    return Outcome(EventStatus.NOTHING, account=account, note="subscription ended")
+
+
+HANDLERS: dict[str, Callable[[StripeEvent, DuesAccount], Outcome]] = {
+    "checkout.session.completed": _checkout_completed,
+    "invoice.paid": _invoice_paid,
+    "invoice.payment_failed": _invoice_failed,
+    "charge.refunded": _charge_refunded,
+    "customer.subscription.deleted": _subscription_deleted,
+}
+
+
+def handle_event(event_id: int) -> str:
+    """Book one stored event; a no-op if it was handled before. Returns its status.
+
+    Network errors from Stripe lookups propagate (the task retries them); a booking the
+    ledger refuses marks the event FAILED for the treasurer to see.
+    """
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update().get(pk=event_id)
+        if event.status != EventStatus.PENDING:
+            return event.status
+        handler = HANDLERS.get(event.type)
+        account = _account(event.data)
+        if handler is None:
+            outcome = Outcome(EventStatus.NOTHING, account=account, note="not handled")
+        elif account is None:
+            outcome = Outcome(EventStatus.UNMATCHED, note="unknown reference")
+        else:
+            try:
+                with transaction.atomic():
+                    outcome = handler(event, account)
+            except ValidationError as exc:
+                outcome = Outcome(
+                    EventStatus.FAILED, account=account, note=str(exc.code or "")[:200]
+                )
+        event.status = outcome.status
+        event.entry = outcome.entry
+        event.account = outcome.account
+        event.note = outcome.note
+        event.attempts += 1
+        event.processed_at = timezone.now()
+        event.save(update_fields=["status", "entry", "account", "note", "attempts", "processed_at"])
+    return event.status
+
+
+# --- reconciliation ------------------------------------------------------------------
+
+
+@dataclass
+class Reconciliation:
+    seen: int = 0
+    new: int = 0
+    booked: int = 0
+    retried: int = 0
+
+
+def reconcile(*, since: datetime | None = None) -> Reconciliation:
+    """Ask Stripe for recent events and book whatever the webhook missed, exactly once.
+
+    Also retries events stored earlier whose handling never finished.
+    """
+    result = Reconciliation()
+    if not card_enabled():
+        return result
+    since = since or timezone.now() - timedelta(days=3)
+    for event in providers.stripe().recent_events(since=since):
+        stored, created = ingest_event(event)
+        result.seen += 1
+        result.new += created
+        if stored.status == EventStatus.PENDING:
+            result.booked += handle_event(stored.pk) == EventStatus.BOOKED
+    stale = StripeEvent.objects.filter(
+        status=EventStatus.PENDING, received_at__lt=timezone.now() - timedelta(minutes=10)
+    ).values_list("pk", flat=True)
+    for pk in list(stale):
+        result.retried += 1
+        result.booked += handle_event(pk) == EventStatus.BOOKED
+    return result

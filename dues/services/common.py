@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from union import permissions
+from union.models import Member, MemberStatus
+from union.permissions import Perm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    AnyUser = User | AnonymousUser
+
+
+def require(actor: AnyUser, perm: Perm, branch_id: int) -> None:
+    """PermissionDenied without the right at all; a clear error for another branch's member."""
+    scope = permissions.scope_for(actor, perm)
+    if not scope:
+        raise PermissionDenied
+    if not scope.allows(branch_id):
+        raise ValidationError(_("This member belongs to another branch."), code="branch")
+
+
+def lock_member(member_id: int) -> Member:
+    """Every write to one member's ledger holds this lock: allocations are computed under it."""
+    return Member.objects.select_for_update().select_related("branch").get(pk=member_id)
+
+
+def sync_standing(member: Member) -> Member:
+    """Lapse a member who fell behind beyond the grace months; reinstate one who caught up.
+
+    Goes through union.services.members.change_member_status(actor=None) so the status
+    history records the system as the author. Call under the member's lock.
+    """
+    from dues.selectors import within_grace
+    from union.services.members import change_member_status
+
+    if member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
+        return member
+    ok = within_grace(member)
+    if member.status == MemberStatus.ACTIVE and not ok:
+        target = MemberStatus.LAPSED
+    elif member.status == MemberStatus.LAPSED and ok:
+        target = MemberStatus.ACTIVE
+    else:
+        return member
+    with translation.override(branch_language(member)):
+        reason = (
+            _("Dues unpaid beyond the grace months.")
+            if target == MemberStatus.LAPSED
+            else _("Dues paid up.")
+        )
+    return change_member_status(actor=None, member=member, to=target, reason=reason)
+
+
+def branch_language(member: Member) -> str:
+    languages = member.branch.languages or []
+    return languages[0] if languages else translation.get_language() or "en"

@@ -1,0 +1,437 @@
+"""Money in at the counter, second-officer confirmation, waivers and corrections.
+
+Every function locks the member (all writes to one member's ledger are serialised on
+that row), writes new ledger rows only, settles the oldest open charges, re-checks good
+standing (lapsing or reinstating the member), writes the audit entry, and queues any
+message in the outbox, which sends it after commit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from dues import money, providers
+from dues.models import (
+    CashBookClose,
+    DuesAccount,
+    DuesPlan,
+    EntryKind,
+    LedgerEntry,
+    Method,
+    PaymentConfirmation,
+)
+from dues.selectors import counts_q
+from dues.services import allocation
+from dues.services.common import lock_member, require, sync_standing
+from union.models import AuditAction, Member, MemberStatus
+from union.permissions import Perm
+from union.services.audit import record_access
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+RECEIPT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/]{0,19}$")
+# An officer may enter a payment taken earlier, but not one from another year.
+BACKDATE_LIMIT = timedelta(days=92)
+
+
+def _target(entry: LedgerEntry) -> str:
+    return f"entry:{entry.public_id}"
+
+
+def _plan(member: Member) -> DuesPlan:
+    plan = DuesPlan.objects.filter(branch_id=member.branch_id).first()
+    if plan is None:
+        raise ValidationError(_("This branch has no dues plan yet."), code="no_plan")
+    return plan
+
+
+def _check_amount(amount: int, currency: str, plan: DuesPlan) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationError({"amount": _("Enter an amount greater than zero.")}, code="amount")
+    if currency != plan.currency:
+        raise ValidationError(
+            {"amount": _("This branch takes dues in %(currency)s.") % {"currency": plan.currency}},
+            code="currency",
+        )
+
+
+def _notify_payment(member: Member, entry: LedgerEntry) -> None:
+    from union.notifications.services import choose_channel, notify_member
+
+    if not choose_channel(member):
+        return
+    notify_member(
+        member=member,
+        kind="dues_payment",
+        dedupe_key=f"dues-payment:{entry.pk}",
+        context={
+            "amount": entry.magnitude,
+            "currency": entry.currency,
+            "receipt": entry.receipt_number,
+        },
+    )
+
+
+def _counted(member: Member, entry: LedgerEntry) -> Member:
+    """The entry now counts: settle what it can and re-check the member's standing."""
+    allocation.settle(member.pk)
+    return sync_standing(member)
+
+
+# --- cash and mobile money -----------------------------------------------------------
+
+
+def record_payment(
+    *,
+    actor: User,
+    member: Member,
+    amount: int,
+    currency: str,
+    method: str,
+    receipt_number: str,
+    paid_on: date,
+    provider: str = "",
+    external_id: str = "",
+) -> LedgerEntry:
+    """Record cash or mobile money taken by an officer, against the branch's receipt book.
+
+    Above the branch's threshold the entry counts only once a second officer confirms it.
+    Recording the same receipt again for the same member and amount returns the first
+    entry (a double submission); any other reuse of a receipt number is refused.
+    Side effects: settles open charges, may reinstate a lapsed member, queues a
+    payment message to members who agreed to be contacted.
+    """
+    require(actor, Perm.RECORD_PAYMENT, member.branch_id)
+    method_provider = providers.PROVIDERS.get(method)
+    if method_provider is None or not method_provider.at_counter:
+        raise ValidationError({"method": _("Choose cash or mobile money.")}, code="method")
+    details = method_provider.clean_details(provider=provider, external_id=external_id)
+    receipt_number = receipt_number.strip().upper()
+    if not RECEIPT_NUMBER.match(receipt_number):
+        raise ValidationError(
+            {"receipt_number": _("Enter the number printed on the receipt (letters and digits).")},
+            code="receipt",
+        )
+    with transaction.atomic():
+        member = lock_member(member.pk)
+        plan = _plan(member)
+        _check_amount(amount, currency, plan)
+        if member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
+            raise ValidationError(_("Only active or lapsed members pay dues."), code="status")
+        today = money.local_today(member.branch.time_zone)
+        if paid_on > today or paid_on < today - BACKDATE_LIMIT:
+            raise ValidationError(
+                {"paid_on": _("The date must be today or within the last three months.")},
+                code="date",
+            )
+        if CashBookClose.objects.filter(branch_id=member.branch_id, day=paid_on).exists():
+            raise ValidationError(
+                {"paid_on": _("The cash book for that day is closed.")}, code="closed"
+            )
+        same_receipt = LedgerEntry.objects.filter(
+            branch_id=member.branch_id, receipt_number=receipt_number
+        ).first()
+        if same_receipt is not None:
+            if (
+                same_receipt.member_id == member.pk
+                and same_receipt.amount == -amount
+                and same_receipt.method == method
+            ):
+                return same_receipt
+            raise ValidationError(
+                {
+                    "receipt_number": _("Receipt number %(number)s is already used in this branch.")
+                    % {"number": receipt_number}
+                },
+                code="receipt_used",
+            )
+        if (
+            details.external_id
+            and LedgerEntry.objects.filter(
+                method=method,
+                provider=details.provider,
+                external_id=details.external_id,
+                kind=EntryKind.PAYMENT,
+            ).exists()
+        ):
+            raise ValidationError(
+                {"external_id": _("This transaction reference is already recorded.")},
+                code="reference_used",
+            )
+        try:
+            with transaction.atomic():
+                entry = LedgerEntry.objects.create(
+                    member=member,
+                    branch_id=member.branch_id,
+                    kind=EntryKind.PAYMENT,
+                    amount=-amount,
+                    currency=currency,
+                    booked_on=paid_on,
+                    method=method,
+                    provider=details.provider,
+                    external_id=details.external_id,
+                    receipt_number=receipt_number,
+                    needs_confirmation=amount > plan.confirm_threshold,
+                    recorded_by=actor,
+                )
+        except IntegrityError as exc:
+            # Another officer used the number (or reference) a moment ago.
+            raise ValidationError(
+                _("This receipt number or reference was just recorded by someone else."),
+                code="conflict",
+            ) from exc
+        if not entry.needs_confirmation:
+            member = _counted(member, entry)
+            _notify_payment(member, entry)
+        record_access(
+            actor=actor, action=AuditAction.DUES_PAYMENT, target=_target(entry), branch=entry.branch
+        )
+    return entry
+
+
+def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:
+    """A second officer confirms an entry above the threshold; from now on it counts.
+
+    Confirming twice is a no-op. The officer who recorded the entry cannot confirm it
+    (the database refuses it too). Side effects as for record_payment.
+    """
+    require(actor, Perm.CONFIRM_PAYMENT, entry.branch_id)
+    with transaction.atomic():
+        member = lock_member(entry.member_id)
+        entry = LedgerEntry.objects.select_related("branch").get(pk=entry.pk)
+        if PaymentConfirmation.objects.filter(entry=entry).exists():
+            return entry
+        if not entry.needs_confirmation or entry.kind != EntryKind.PAYMENT:
+            raise ValidationError(_("This entry needs no confirmation."), code="not_needed")
+        if LedgerEntry.objects.filter(reverses=entry).exists():
+            raise ValidationError(
+                _("This entry was corrected; there is nothing to confirm."), code="reversed"
+            )
+        recorder = entry.recorded_by
+        if recorder is None:  # the database requires a recorder on entries that need this
+            raise ValidationError(_("This entry needs no confirmation."), code="not_needed")
+        if recorder.pk == actor.pk:
+            raise ValidationError(
+                _("Another officer must confirm this: you recorded it yourself."),
+                code="same_officer",
+            )
+        PaymentConfirmation.objects.create(entry=entry, recorded_by=recorder, confirmed_by=actor)
+        member = _counted(member, entry)
+        _notify_payment(member, entry)
+        record_access(
+            actor=actor, action=AuditAction.DUES_CONFIRM, target=_target(entry), branch=entry.branch
+        )
+    return entry
+
+
+# --- waivers and corrections ---------------------------------------------------------
+
+
+def owed(member_id: int) -> int:
+    """Minor units the member owes now (0 if paid ahead), from the rows that count."""
+    total = (
+        LedgerEntry.objects.filter(member_id=member_id)
+        .filter(counts_q())
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return max(total or 0, 0)
+
+
+def grant_waiver(*, actor: User, member: Member, amount: int, reason: str) -> LedgerEntry:
+    """Waive part or all of what a member owes (hardship), with a reason kept encrypted.
+
+    Side effects: settles the oldest open charges; may reinstate a lapsed member.
+    """
+    require(actor, Perm.GRANT_WAIVER, member.branch_id)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for the waiver.")}, code="reason")
+    with transaction.atomic():
+        member = lock_member(member.pk)
+        plan = _plan(member)
+        _check_amount(amount, plan.currency, plan)
+        outstanding = owed(member.pk)
+        if amount > outstanding:
+            raise ValidationError(
+                {
+                    "amount": _("A waiver can cover at most what the member owes (%(owed)s).")
+                    % {"owed": money.format_money(outstanding, plan.currency)}
+                },
+                code="too_much",
+            )
+        entry = LedgerEntry.objects.create(
+            member=member,
+            branch_id=member.branch_id,
+            kind=EntryKind.WAIVER,
+            amount=-amount,
+            currency=plan.currency,
+            booked_on=money.local_today(member.branch.time_zone),
+            reason=reason,
+            recorded_by=actor,
+        )
+        _counted(member, entry)
+        record_access(
+            actor=actor, action=AuditAction.DUES_WAIVER, target=_target(entry), branch=entry.branch
+        )
+    return entry
+
+
+def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """Correct a mistaken row with a new row of the opposite amount that points at it.
+
+    Correcting the same row again returns the first correction; a correction itself cannot
+    be corrected, nor can a card payment (Stripe refunds those). Side effects: what the
+    row settled is released and settled again oldest first; the member may lapse or be
+    reinstated.
+    """
+    perm = (
+        Perm.GRANT_WAIVER
+        if entry.kind in (EntryKind.CHARGE, EntryKind.WAIVER)
+        else Perm.RECORD_PAYMENT
+    )
+    require(actor, perm, entry.branch_id)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say what was wrong with the entry.")}, code="reason")
+    with transaction.atomic():
+        member = lock_member(entry.member_id)
+        entry = LedgerEntry.objects.select_related("branch").get(pk=entry.pk)
+        existing = LedgerEntry.objects.filter(reverses=entry).first()
+        if existing is not None:
+            return existing
+        if entry.kind == EntryKind.REVERSAL:
+            raise ValidationError(
+                _("A correction cannot itself be corrected. Record a new entry instead."),
+                code="reversal_of_reversal",
+            )
+        if entry.method == Method.CARD:
+            raise ValidationError(
+                _("Card payments are corrected by a refund in Stripe."), code="card"
+            )
+        counted = not entry.needs_confirmation or hasattr(entry, "confirmation")
+        reversal = LedgerEntry.objects.create(
+            member_id=entry.member_id,
+            branch_id=entry.branch_id,
+            kind=EntryKind.REVERSAL,
+            amount=-entry.amount,
+            currency=entry.currency,
+            booked_on=money.local_today(entry.branch.time_zone),
+            method=entry.method,
+            provider=entry.provider,
+            reverses=entry,
+            reason=reason,
+            # The correction of an entry that never counted does not count either.
+            needs_confirmation=not counted,
+            recorded_by=actor,
+        )
+        if counted:
+            if entry.amount > 0:
+                allocation.release_debit(entry)
+                allocation.allocate(credit=reversal, debit=entry, amount=entry.amount)
+            else:
+                allocation.release_credit(entry)
+                allocation.allocate(credit=entry, debit=reversal, amount=-entry.amount)
+            _counted(member, reversal)
+        record_access(
+            actor=actor,
+            action=AuditAction.DUES_REVERSAL,
+            target=_target(entry),
+            branch=entry.branch,
+        )
+    return reversal
+
+
+# --- card payments (booked by the system from Stripe events) -------------------------
+
+
+def book_card_payment(
+    *,
+    account: DuesAccount,
+    amount: int,
+    currency: str,
+    external_id: str,
+    paid_at: datetime,
+) -> tuple[LedgerEntry, bool]:
+    """Book a Stripe payment once per Stripe id; (entry, created). Stripe is the second
+    party here, so card payments count at once whatever the threshold."""
+    with transaction.atomic():
+        member = lock_member(account.member_id)
+        existing = LedgerEntry.objects.filter(
+            method=Method.CARD, provider="stripe", external_id=external_id, kind=EntryKind.PAYMENT
+        ).first()
+        if existing is not None:
+            return existing, False
+        plan = _plan(member)
+        _check_amount(amount, currency, plan)
+        entry = LedgerEntry.objects.create(
+            member=member,
+            branch_id=member.branch_id,
+            kind=EntryKind.PAYMENT,
+            amount=-amount,
+            currency=currency,
+            booked_on=paid_at.astimezone(ZoneInfo(member.branch.time_zone)).date(),
+            method=Method.CARD,
+            provider="stripe",
+            external_id=external_id,
+        )
+        member = _counted(member, entry)
+        _notify_payment(member, entry)
+        record_access(
+            actor=None, action=AuditAction.DUES_PAYMENT, target=_target(entry), branch=entry.branch
+        )
+    return entry, True
+
+
+def book_card_refund(
+    *, payment: LedgerEntry, amount: int, external_id: str, refunded_at: datetime
+) -> tuple[LedgerEntry, bool]:
+    """Book a Stripe refund of a card payment once per refund id; (entry, created)."""
+    with transaction.atomic():
+        member = lock_member(payment.member_id)
+        existing = LedgerEntry.objects.filter(
+            method=Method.CARD, provider="stripe", external_id=external_id, kind=EntryKind.REFUND
+        ).first()
+        if existing is not None:
+            return existing, False
+        payment = LedgerEntry.objects.select_related("branch").get(pk=payment.pk)
+        refunded = (
+            LedgerEntry.objects.filter(refund_of=payment).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        if amount <= 0 or amount > payment.magnitude - refunded:
+            raise ValidationError(_("The refund is larger than the payment."), code="refund")
+        if LedgerEntry.objects.filter(reverses=payment).exists():
+            raise ValidationError(_("This payment was corrected already."), code="reversed")
+        refund = LedgerEntry.objects.create(
+            member_id=payment.member_id,
+            branch_id=payment.branch_id,
+            kind=EntryKind.REFUND,
+            amount=amount,
+            currency=payment.currency,
+            booked_on=refunded_at.astimezone(ZoneInfo(payment.branch.time_zone)).date(),
+            method=Method.CARD,
+            provider="stripe",
+            external_id=external_id,
+            refund_of=payment,
+        )
+        free = allocation.free_credit(payment)
+        if amount > free:
+            allocation.release_credit(payment, amount - free)
+        allocation.allocate(credit=payment, debit=refund, amount=amount)
+        _counted(member, refund)
+        record_access(
+            actor=None,
+            action=AuditAction.DUES_REVERSAL,
+            target=_target(refund),
+            branch=payment.branch,
+        )
+    return refund, True

@@ -1,0 +1,275 @@
+"""Dues screens: who may open which, and what officers and members see and do there.
+
+The matrix is the policy written out; every cell is a test about a Bamako (BKO) member
+or entry (personas in tests/conftest.py):
+
+    login  redirected to the sign-in page (not signed in)
+    403    signed in, but no role gives this right
+    404    the right exists, but only for another branch (or it is someone else's receipt)
+    ok     allowed: 200, or a redirect that is not to sign-in or the second factor
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from dues import money
+from dues.models import EntryKind, LedgerEntry, PaymentConfirmation
+from tests.dues.conftest import JOINED, THRESHOLD, charge, pay
+from tests.factories import MemberFactory
+from union.models import AuditAction, AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+MATRIX = """
+url             anon   member  secretary  treasurer  crisis  other_sec  ended  national
+dashboard       login  403     ok         ok         403     ok         403    ok
+find_member     login  403     ok         ok         403     ok         403    ok
+member_account  login  403     ok         ok         403     404        403    ok
+ledger          login  403     ok         ok         403     ok         403    ok
+arrears         login  403     ok         ok         403     ok         403    ok
+cashbook        login  403     ok         ok         403     ok         403    ok
+plan            login  403     403        ok         403     403        403    ok
+export          login  403     403        ok         403     403        403    ok
+stripe_events   login  403     ok         ok         403     ok         403    ok
+reverse         login  403     403        ok         403     403        403    403
+receipt         login  404     ok         ok         404     404        404    ok
+my              login  ok      ok         ok         ok      ok         ok     ok
+statement       login  ok      ok         ok         ok      ok         ok     ok
+"""
+
+PERSONAS = {
+    "anon": None,
+    "member": "member",
+    "secretary": "secretary",
+    "treasurer": "treasurer",
+    "crisis": "crisis_responder",
+    "other_sec": "other_secretary",
+    "ended": "ended_secretary",
+    "national": "national_coordinator",
+}
+
+
+def _cells() -> list[tuple[str, str, str]]:
+    header, *rows = (line.split() for line in MATRIX.strip().splitlines())
+    assert header[1:] == list(PERSONAS)
+    return [
+        (row[0], col, cell) for row in rows for col, cell in zip(header[1:], row[1:], strict=True)
+    ]
+
+
+@pytest.fixture
+def bko(bamako, bko_plan, segou, seg_plan, treasurer):
+    target = MemberFactory(branch=bamako, joined_on=JOINED, working_name="Fanta Target")
+    charge(bamako, "2026-11")
+    entry = pay(treasurer, target, 1000, "R100")
+    return {"member": target, "entry": entry}
+
+
+def _url(name: str, objects: dict) -> str:
+    if name == "member_account":
+        return reverse("dues:member_account", args=[objects["member"].public_id])
+    if name in ("reverse", "receipt"):
+        return reverse(f"dues:{name}", args=[objects["entry"].public_id])
+    if name == "plan":
+        return reverse("dues:plan", args=["BKO"])
+    return reverse(f"dues:{name}")
+
+
+@pytest.mark.parametrize(("url_name", "persona", "expected"), _cells())
+def test_access(client, login, request, bko, url_name, persona, expected):
+    fixture = PERSONAS[persona]
+    if fixture is not None:
+        login(client, request.getfixturevalue(fixture))
+    response = client.get(_url(url_name, bko), follow=expected == "404")
+    if expected == "login":
+        assert response.status_code == 302
+        assert urlsplit(response["Location"]).path == reverse("union:login")
+    elif expected == "ok":
+        assert response.status_code in (200, 302), response.status_code
+        if response.status_code == 302:
+            target = urlsplit(response["Location"]).path
+            assert target not in (reverse("union:login"), reverse("union:two_factor"))
+    else:
+        assert response.status_code == int(expected)
+
+
+def test_officers_pass_the_second_factor_first(client, bko, treasurer):
+    client.force_login(treasurer.user)  # password only
+    response = client.get(reverse("dues:dashboard"))
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("union:two_factor")
+    receipt = client.get(reverse("dues:receipt", args=[bko["entry"].public_id]))
+    assert urlsplit(receipt["Location"]).path == reverse("union:two_factor")
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("secretary", 403), ("crisis_responder", 403), ("other_secretary", 403), ("member", 403)],
+)
+def test_only_those_who_may_record_can_post_a_payment(
+    client, login, request, bko, persona, expected
+):
+    login(client, request.getfixturevalue(persona))
+    url = reverse("dues:record_payment", args=[bko["member"].public_id])
+    response = client.post(
+        url, {"amount": "1000", "method": "cash", "receipt_number": "X1", "paid_on": "2026-11-20"}
+    )
+    assert response.status_code == expected
+    assert not LedgerEntry.objects.filter(receipt_number="X1").exists()
+
+
+def test_the_treasurer_finds_a_member_and_records_cash(client, login, treasurer, bko):
+    login(client, treasurer)
+    found = client.get(reverse("dues:find_member"), {"q": "Fanta Tar"})
+    assert "Fanta Target" in found.content.decode()
+    today = money.local_today("Africa/Bamako").isoformat()
+    response = client.post(
+        reverse("dues:record_payment", args=[bko["member"].public_id]),
+        {"amount": "2000", "method": "cash", "receipt_number": "R101", "paid_on": today},
+    )
+    entry = LedgerEntry.objects.get(receipt_number="R101")
+    assert response["Location"] == reverse("dues:receipt", args=[entry.public_id])
+    assert entry.amount == -2000
+    receipt = client.get(response["Location"]).content.decode()
+    assert "R101" in receipt and "2,000" in receipt
+    assert AuditEvent.objects.filter(action=AuditAction.DUES_VIEW).count() == 0
+    client.get(reverse("dues:member_account", args=[bko["member"].public_id]))
+    assert AuditEvent.objects.filter(action=AuditAction.DUES_VIEW).count() == 1
+
+
+def test_bad_input_on_the_payment_form_is_explained(client, login, treasurer, bko):
+    login(client, treasurer)
+    url = reverse("dues:record_payment", args=[bko["member"].public_id])
+    today = money.local_today("Africa/Bamako").isoformat()
+    for data, message in [
+        ({"amount": "0", "receipt_number": "R1"}, "greater than zero"),
+        ({"amount": "-5", "receipt_number": "R1"}, "greater than zero"),
+        ({"amount": "10.5", "receipt_number": "R1"}, "decimal"),
+        ({"amount": "2000", "receipt_number": "R100"}, "already used"),
+    ]:
+        response = client.post(url, {"method": "cash", "paid_on": today, **data})
+        assert response.status_code == 400
+        assert message in response.content.decode()
+    assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 1
+
+
+def test_a_second_officer_confirms_from_the_dashboard(client, login, treasurer, secretary, bko):
+    entry = pay(treasurer, bko["member"], THRESHOLD + 500, "R200")
+    login(client, treasurer)
+    own = client.get(reverse("dues:dashboard")).content.decode()
+    assert reverse("dues:confirm", args=[entry.public_id]) not in own  # not for their own
+    assert client.post(reverse("dues:confirm", args=[entry.public_id])).status_code == 302
+    assert not PaymentConfirmation.objects.exists()
+
+    login(client, secretary)
+    page = client.get(reverse("dues:dashboard")).content.decode()
+    assert reverse("dues:confirm", args=[entry.public_id]) in page
+    client.post(reverse("dues:confirm", args=[entry.public_id]))
+    assert PaymentConfirmation.objects.get().confirmed_by == secretary.user
+
+
+def test_the_member_sees_their_account_in_their_language(
+    client, login, french, bamako, bko_plan, treasurer
+):
+    member = MemberFactory(
+        branch=bamako, joined_on=JOINED, with_login=True, preferred_language="fr"
+    )
+    charge(bamako, "2026-10", "2026-11")
+    entry = pay(treasurer, member, 1500, "R7")
+    client.cookies.pop("language", None)  # the member's own language, not a chosen one
+    login(client, member)
+    page = client.get(reverse("dues:my")).content.decode()
+    assert "Mes cotisations" in page
+    assert "500\u00a0XOF" in page  # 2 000 owed, 1 500 paid
+    receipt = client.get(reverse("dues:receipt", args=[entry.public_id])).content.decode()
+    assert "Reçu" in receipt and "1\u00a0500\u00a0XOF" in receipt
+    statement = client.get(reverse("dues:statement")).content.decode()
+    assert "octobre 2026" in statement
+
+
+def test_an_officer_prints_the_receipt_in_the_members_language(
+    client, login, treasurer, bamako, bko_plan, french
+):
+    member = MemberFactory(branch=bamako, joined_on=JOINED, preferred_language="fr")
+    entry = pay(treasurer, member, 1000, "R8")
+    client.cookies["language"] = "en"  # the officer reads English
+    login(client, treasurer)
+    receipt = client.get(reverse("dues:receipt", args=[entry.public_id])).content.decode()
+    assert "Reçu" in receipt
+
+
+def test_the_ledger_exports_to_csv_and_xlsx_with_numbers_not_names(client, login, treasurer, bko):
+    login(client, treasurer)
+    csv = client.get(reverse("dues:export"), {"format": "csv"})
+    assert csv["Content-Type"].startswith("text/csv")
+    text = csv.content.decode()
+    assert bko["member"].number in text
+    assert "Fanta Target" not in text
+    assert text.splitlines()[0].startswith("entry,booked_on,recorded_at,branch,member_number")
+    xlsx = client.get(reverse("dues:export"), {"format": "xlsx"})
+    assert xlsx.content[:2] == b"PK"
+    exports = AuditEvent.objects.filter(action=AuditAction.DUES_EXPORT)
+    assert exports.count() == 2
+    assert exports.first().rows == LedgerEntry.objects.count()
+
+
+def test_the_plan_screen_saves_amounts_in_minor_units(client, login, treasurer, johannesburg, bko):
+    from tests.conftest import _officer
+    from union.models import Role
+
+    jhb_treasurer = _officer(johannesburg, Role.TREASURER)
+    login(client, jhb_treasurer)
+    response = client.post(
+        reverse("dues:plan", args=["JHB"]),
+        {
+            "monthly_amount": "50.00",
+            "solidarity_amount": "25",
+            "grace_months": "3",
+            "charge_joining_month": "on",
+            "confirm_threshold": "500",
+        },
+    )
+    assert response.status_code == 302
+    plan = johannesburg.dues_plan
+    assert (plan.monthly_amount, plan.solidarity_amount, plan.confirm_threshold) == (
+        5000,
+        2500,
+        50000,
+    )
+    assert plan.currency == "ZAR"
+
+
+def test_the_cash_book_is_closed_from_its_screen(client, login, treasurer, bko, bamako):
+    login(client, treasurer)
+    day = bko["entry"].booked_on.isoformat()
+    page = client.get(reverse("dues:cashbook"), {"branch": "BKO", "day": day}).content.decode()
+    assert "R100" in page
+    client.post(reverse("dues:cashbook_close"), {"branch": "BKO", "day": day})
+    page = client.get(reverse("dues:cashbook"), {"branch": "BKO", "day": day}).content.decode()
+    assert "Closed by" in page
+
+
+def test_lists_filter_and_stay_in_the_officers_branches(
+    client, login, other_secretary, bko, segou, seg_plan
+):
+    seg_member = MemberFactory(branch=segou, joined_on=JOINED)
+    charge(segou, "2026-11")
+    login(client, other_secretary)
+    ledger = client.get(reverse("dues:ledger")).content.decode()
+    assert seg_member.number in ledger
+    assert bko["member"].number not in ledger
+    arrears = client.get(reverse("dues:arrears"), {"branch": "BKO"}).content.decode()
+    assert bko["member"].number not in arrears  # BKO is not theirs: their own branch is shown
+    waiting = client.get(reverse("dues:ledger"), {"waiting": "true"})
+    assert waiting.status_code == 200
+
+
+def test_office_home_and_profile_link_to_dues(client, login, treasurer, member, bko):
+    login(client, treasurer)
+    assert reverse("dues:dashboard") in client.get(reverse("union:office")).content.decode()
+    login(client, member)
+    assert reverse("dues:my") in client.get(reverse("union:profile")).content.decode()
