@@ -10,7 +10,7 @@ from django.urls import reverse
 from tests.conftest import sign_in
 from tests.votes.conftest import close_now
 from union.models import AuditEvent
-from union.votes import results, tasks
+from union.votes import results, services, tasks
 from union.votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,21 @@ def test_results_are_hidden_until_published(client, make_vote, member):
     sign_in(client, member)
     assert _status(client, reverse("votes:results", args=[vote.public_id])) == 404
     assert _status(client, reverse("votes:ballots", args=[vote.public_id])) == 404
+
+
+def test_a_motion_without_quorum_is_shown_as_no_decision_not_as_rejected(
+    client, make_vote, member, bamako
+):
+    # Most of those who voted were for it: "rejected" would tell them they lost.
+    vote = make_vote(VoteKind.MOTION, quorum_percent=90)
+    services.cast_ballot(vote=vote, member=member, choices=[1])
+    close_now(vote)
+    results.claim_due_closures()
+    results.count_vote(vote.pk)
+    sign_in(client, member)
+    body = client.get(reverse("votes:results", args=[vote.public_id])).content.decode()
+    assert "No decision: too few members voted to reach the quorum." in body
+    assert "The motion is not carried." not in body
 
 
 def test_assisted_voting_the_officer_never_sees_the_choice(client, make_vote, member, secretary):

@@ -3,14 +3,24 @@ what they may see. Nothing here ever joins a ballot to a voter: nothing could.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from union import permissions
 from union.models import Branch, Member, MemberStatus
 from union.permissions import Perm
-from union.votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
+from union.votes.models import (
+    Ballot,
+    BallotChannel,
+    BranchTally,
+    TallyEntry,
+    Vote,
+    VoteMark,
+    VoteRoll,
+    VoteStatus,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -99,3 +109,46 @@ def marks_for(user: AnyUser, vote: Vote) -> QuerySet[VoteMark]:
     if not may_manage(user, vote):
         return VoteMark.objects.none()
     return VoteMark.objects.filter(vote=vote).select_related("member", "branch")
+
+
+@dataclass(frozen=True)
+class TallyProgress:
+    """Where one branch's paper count stands, for the officers counting it. Never the
+    numbers of an unconfirmed entry: the second officer must count without seeing them."""
+
+    branch: Branch
+    given_out: int  # paper ballots handed to checked-in members
+    confirmed: int | None  # ballots in the confirmed tally, None until two officers agree
+    entries: int  # officers who have entered a count (unconfirmed)
+    mine: bool  # the acting officer is one of them
+
+
+def tally_progress(user: AnyUser, vote: Vote, branches: QuerySet[Branch]) -> list[TallyProgress]:
+    """Branches among `branches` that gave out paper ballots or have a count entered."""
+    given_out = dict(
+        VoteMark.objects.filter(vote=vote, channel=BallotChannel.PAPER, branch__in=branches)
+        .values_list("branch_id")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    confirmed = dict(
+        BranchTally.objects.filter(vote=vote, branch__in=branches).values_list(
+            "branch_id", "ballots"
+        )
+    )
+    entered: dict[int, list[int]] = {}
+    for branch_id, officer_id in TallyEntry.objects.filter(
+        vote=vote, branch__in=branches
+    ).values_list("branch_id", "officer_id"):
+        entered.setdefault(branch_id, []).append(officer_id)
+    wanted = set(given_out) | set(confirmed) | set(entered)
+    return [
+        TallyProgress(
+            branch=branch,
+            given_out=given_out.get(branch.pk, 0),
+            confirmed=confirmed.get(branch.pk),
+            entries=len(entered.get(branch.pk, [])),
+            mine=user.pk in entered.get(branch.pk, []),
+        )
+        for branch in branches.filter(pk__in=wanted).order_by("name")
+    ]

@@ -551,5 +551,9 @@ def office_assembly(request: OfficeRequest, public_id: str) -> HttpResponse:
             "tally": tally,
             "kiosk_url": reverse("votes:kiosk"),
             "is_open": vote.status == VoteStatus.OPEN,
+            "progress": selectors.tally_progress(request.user, vote, branches),
+            # Once every branch here is confirmed there is nothing left to enter.
+            "show_tally_form": tally.is_bound
+            or branches.exclude(pk__in=vote.tallies.values("branch_id")).exists(),
         },
     )
