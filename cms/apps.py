@@ -1,7 +1,54 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_delete, post_migrate, post_save
+from django.utils.translation import gettext_lazy as _
+
+
+def _after_migrate(sender: AppConfig, **kwargs: Any) -> None:
+    # post_migrate is sent once per app; run after the last one, when every app's
+    # permissions and content types exist.
+    if sender is not list(apps.get_app_configs())[-1]:
+        return
+    from cms.setup import ensure_site
+
+    ensure_site()
 
 
 class CmsConfig(AppConfig):
     name = "cms"
+    verbose_name = _("Public site")
+
+    def ready(self) -> None:
+        from wagtail.documents import get_document_model
+        from wagtail.images import get_image_model
+        from wagtail.models import get_page_models
+        from wagtail.signals import page_published, page_unpublished, post_page_move
+
+        from cms import cache, editors, statistics
+        from union.models import Member, RoleAssignment
+
+        statistics.register_platform_statistics()
+
+        def purge(**kwargs: Any) -> None:
+            cache.purge()
+
+        # weak=False: `purge` is local to this method and would otherwise be collected.
+        page_published.connect(purge, weak=False, dispatch_uid="cms_purge_published")
+        page_unpublished.connect(purge, weak=False, dispatch_uid="cms_purge_unpublished")
+        post_page_move.connect(purge, weak=False, dispatch_uid="cms_purge_moved")
+        # Saving a draft changes nothing public; deleting a page, or changing a picture or a
+        # document that pages show, does.
+        for model in (get_image_model(), get_document_model()):
+            uid = f"cms_purge_{model._meta.label}"
+            post_save.connect(purge, sender=model, weak=False, dispatch_uid=uid)
+            post_delete.connect(purge, sender=model, weak=False, dispatch_uid=f"{uid}_deleted")
+        for model in get_page_models():
+            uid = f"cms_purge_{model._meta.label}_deleted"
+            post_delete.connect(purge, sender=model, weak=False, dispatch_uid=uid)
+
+        post_save.connect(editors.on_role_saved, sender=RoleAssignment, dispatch_uid="cms_role")
+        post_save.connect(editors.on_member_saved, sender=Member, dispatch_uid="cms_member")
+        post_migrate.connect(_after_migrate, dispatch_uid="cms_ensure_site")

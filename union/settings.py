@@ -107,6 +107,20 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "import_export",
+    # The public site (cms/): Wagtail and what it needs.
+    "django.contrib.sitemaps",
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +256,35 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+
+# The public site (cms/, Wagtail). Pages are cached for anonymous visitors and the cache is
+# purged on every publish; the file cache is shared by all server processes, set CACHE_URL
+# (redis://...) in production.
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+CMS_CACHE_SECONDS = env.int("CMS_CACHE_SECONDS", default=600)
+CMS_STATISTICS_MINIMUM = env.int("CMS_STATISTICS_MINIMUM", default=10)  # smaller counts: hidden
+# Where the quick-exit button sends a visitor: an ordinary, unrelated site.
+CMS_QUICK_EXIT_URL = env.str("QUICK_EXIT_URL", default="https://www.bbc.com/weather")
+if not CMS_QUICK_EXIT_URL.startswith("https://"):
+    raise ImproperlyConfigured("QUICK_EXIT_URL must be an https:// address.")
+WAGTAIL_SITE_NAME = SITE_NAME
+WAGTAILADMIN_BASE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+WAGTAILADMIN_PERMITTED_LANGUAGES = [("en", "English"), ("fr", "Français")]
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False  # passwords come from a code given by the branch
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatar requests to gravatar.com
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # no calls to wagtail.org from the admin
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.publishing.publish_approved"
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "ods", "docx", "xlsx", "txt", "epub"]
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024  # bytes
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000  # the page editor posts many fields
 
 # Email: console in the embedded default, SMTP (EMAIL_URL) in production.
 _email = env.email_url("EMAIL_URL", default="consolemail://")

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from cms import urls as cms_urls
+from cms import views as cms_views
 from union.health import health
 from union.views import accounts, office, public
 
 union_patterns = [
-    path("", public.home, name="home"),
+    path("", cms_views.home, name="home"),  # the public site's home page
     path("join/", public.join, name="join"),
     path("join/thanks/", public.join_thanks, name="join_thanks"),
     path("account/login/", accounts.LoginView.as_view(), name="login"),
@@ -39,3 +42,8 @@ urlpatterns = [
     path("health/", health, name="health"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+# The public site (cms/): the admin, documents, sitemap.xml, then the pages in /en/, /fr/...
+# Last of all, because Wagtail's page serving answers every remaining address.
+urlpatterns += cms_urls.site_patterns
+urlpatterns += i18n_patterns(*cms_urls.public_patterns)

@@ -1,0 +1,108 @@
+"""The public pages' cache: whole responses for anonymous visitors, purged on publish.
+
+Keys carry a *generation* number; purging bumps it, which retires every cached page at
+once (one cache write, the same on a file cache or Redis, and correct for the home page,
+the lists and the menus that show a page published elsewhere). Old entries expire by
+themselves.
+
+Only requests without a session or message cookie are served from the cache: a signed-in
+member sees their own header, and nothing personal is ever stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+GENERATION_KEY = "cms:generation"
+HEADER = "X-Solidaire-Cache"
+
+# A query string other than a page number is not cached: it would let anyone fill the cache.
+_CACHEABLE_QUERY = re.compile(r"^(page=\d{1,4})?$")
+_KEPT_HEADERS = ("Content-Type", "Content-Language", "Link")
+
+
+def _seconds() -> int:
+    return int(getattr(settings, "CMS_CACHE_SECONDS", 600))
+
+
+def generation() -> int:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = 1
+        cache.add(GENERATION_KEY, value, None)
+    return int(value)
+
+
+def purge() -> None:
+    """Retire every cached public page (called on publish, unpublish, move, delete)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, None)
+
+
+def _key(request: HttpRequest) -> str | None:
+    if request.method not in ("GET", "HEAD") or _seconds() <= 0:
+        return None
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    if not _CACHEABLE_QUERY.match(query):
+        return None
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return f"cms:page:{generation()}:{request.get_host()}:{language}:{request.path}?{query}"
+
+
+def _cacheable(request: HttpRequest, response: HttpResponse) -> bool:
+    session = getattr(request, "session", None)
+    return (
+        response.status_code == 200
+        # A page that holds a CSRF token or changed the session is this visitor's own.
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not (session is not None and session.modified)
+        and not response.streaming
+        and not response.cookies
+        and "private" not in response.get("Cache-Control", "")
+        and "no-store" not in response.get("Cache-Control", "")
+        and response.get("Content-Type", "").startswith("text/html")
+    )
+
+
+def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve the view from the cache for anonymous visitors, and fill the cache on a miss."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        key = _key(request)
+        if key is not None:
+            entry = cache.get(key)
+            if entry is not None:
+                content, headers, csp_update = entry
+                response = HttpResponse(content)
+                for name, value in headers.items():
+                    response[name] = value
+                if csp_update:
+                    response._csp_update = csp_update  # type: ignore[attr-defined]
+                response[HEADER] = "hit"
+                return response
+        response = view(request, *args, **kwargs)
+        render = getattr(response, "render", None)
+        if callable(render):
+            response = render()
+        if key is not None and _cacheable(request, response):
+            headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
+            csp_update = getattr(response, "_csp_update", None)
+            cache.set(key, (response.content, headers, csp_update), _seconds())
+            response[HEADER] = "miss"
+        return response
+
+    return wrapped

@@ -1,0 +1,80 @@
+"""Public views around Wagtail's page serving: the cached pages, search, and joining."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.static import serve as static_serve
+from wagtail import views as wagtail_views
+from wagtail.models import Page
+
+from cms import cache, listings, navigation
+
+SEARCH_PAGE_SIZE = 10
+SEARCH_MAX_LENGTH = 100
+
+
+@cache.cached_page
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    return wagtail_views.serve(request, path)
+
+
+@cache.cached_page
+def home(request: HttpRequest) -> HttpResponse:
+    """The site root: the home page in the visitor's language (their choice, else their
+    browser's), without a redirect, which costs a round trip on a slow connection."""
+    try:
+        return wagtail_views.serve(request, "")
+    except Http404:
+        # No public site set up (a database emptied by a test's flush): the plain landing.
+        return render(request, "public/home.html")
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Search the pages of the current language. Queries are neither logged nor cached."""
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    results = []
+    if query:
+        locale = listings.active_locale()
+        pages = listings.public(Page.objects.live()).filter(locale=locale).specific()
+        results = list(pages.search(query)[:100])
+    context = {
+        "query": query,
+        "results": listings.paginate(request, results, SEARCH_PAGE_SIZE) if query else None,
+        **navigation.chrome(request, None),
+    }
+    response = render(request, "cms/search.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+def join(request: HttpRequest) -> HttpResponseRedirect:
+    """From a page in some language to the application form, in that language.
+
+    The form lives outside the language-prefixed addresses, so the language the visitor
+    was reading is handed over in the language cookie (a session cookie, nothing else).
+    """
+    response = HttpResponseRedirect(reverse("union:join"))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        translation.get_language(),
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+    )
+    return response
+
+
+def rendition(request: HttpRequest, path: str) -> HttpResponse:
+    """Image renditions (resized, re-encoded, no camera metadata). The originals, which may
+    carry the place a photo was taken, are never served."""
+    response = static_serve(request, path, document_root=Path(settings.MEDIA_ROOT) / "images")
+    response["Cache-Control"] = "public, max-age=604800"
+    return response
