@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware import locale
 from django.utils import translation
 
 
@@ -22,3 +23,20 @@ class MemberLanguageMiddleware:
                 translation.activate(member.preferred_language)
                 request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    """Django's, minus one thing: a 404 from the members' and office screens stays a 404.
+
+    Django redirects a 404 to the language-prefixed address when that address resolves,
+    and Wagtail's catch-all under /en/ resolves everything, so an unknown (or another
+    branch's) member would bounce to /en/office/... before its 404.
+    """
+
+    APP_PREFIXES = ("/office/", "/account/", "/dues/", "/votes/", "/join/", "/health/")
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code == 404 and request.path_info.startswith(self.APP_PREFIXES):
+            response.headers.setdefault("Content-Language", translation.get_language())
+            return response
+        return super().process_response(request, response)
