@@ -10,7 +10,7 @@ from django.views.i18n import set_language
 from cms import urls as cms_urls
 from cms import views as cms_views
 from union.health import health
-from union.views import accounts, office, public
+from union.views import accounts, office, public, transfer
 
 union_patterns = [
     path("", cms_views.home, name="home"),  # the public site's home page
@@ -32,6 +32,8 @@ union_patterns = [
     path("office/register/", office.register_member, name="register_member"),
     path("office/roles/", office.role_list, name="roles"),
     path("office/roles/<int:pk>/end/", office.role_end, name="role_end"),
+    path("office/import/", transfer.import_members, name="import_members"),
+    path("office/export/", transfer.export_members, name="export_members"),
 ]
 
 urlpatterns = [
