@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from dues import money
@@ -28,8 +29,19 @@ class AmountField(forms.DecimalField):
         self.allow_zero = allow_zero
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", money.decimals(currency))
+        # localize: a text box that reads "50,00" in French (browsers' number inputs do not).
+        kwargs.setdefault("localize", True)
         super().__init__(*args, **kwargs)
         self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if isinstance(value, str):
+            # "1 000" as people write it, with ordinary or non-breaking spaces.
+            value = "".join(value.split()).replace("\u202f", "")
+            thousands = formats.get_format("THOUSAND_SEPARATOR")
+            if thousands and thousands != formats.get_format("DECIMAL_SEPARATOR"):
+                value = value.replace(thousands, "")
+        return super().to_python(value)
 
     def clean(self, value: Any) -> int | None:  # type: ignore[override]
         cleaned: Decimal | None = super().clean(value)

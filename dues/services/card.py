@@ -247,7 +247,11 @@ class Outcome:
 def _account(data: dict[str, Any]) -> DuesAccount | None:
     customer = data.get("customer")
     if isinstance(customer, str) and customer:
-        account = DuesAccount.objects.filter(stripe_customer_id=customer).first()
+        account = (
+            DuesAccount.objects.filter(stripe_customer_id=customer)
+            .select_related("member__branch")
+            .first()
+        )
         if account is not None:
             return account
     for ref in (data.get("ref"), data.get("client_reference_id")):
