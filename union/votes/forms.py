@@ -110,7 +110,7 @@ class BallotForm(forms.Form):
     def __init__(self, *args: Any, vote: Vote, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.vote = vote
-        self.options = list(vote.options.order_by("number"))
+        self.options = list(vote.options.all())  # in number order (Meta.ordering)
         choices = [(str(o.number), o.label) for o in self.options]
         if vote.kind in (VoteKind.MOTION, VoteKind.SINGLE):
             labels = {

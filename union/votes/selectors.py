@@ -78,7 +78,7 @@ def votes_for_member(member: Member) -> QuerySet[Vote]:
     on_roll = VoteRoll.objects.filter(vote=OuterRef("pk"), member=member)
     voted = VoteMark.objects.filter(vote=OuterRef("pk"), member=member)
     return (
-        Vote.objects.filter(Q(branch=member.branch) | Q(branch__is_national=True))
+        Vote.objects.filter(Q(branch_id=member.branch_id) | Q(branch__is_national=True))
         .exclude(status__in=[VoteStatus.DRAFT, VoteStatus.CANCELLED])
         .annotate(on_roll=Exists(on_roll), voted=Exists(voted))
         .select_related("branch")
@@ -86,7 +86,9 @@ def votes_for_member(member: Member) -> QuerySet[Vote]:
 
 
 def visible_vote(member: Member, public_id: str) -> Vote | None:
-    return votes_for_member(member).filter(public_id=public_id).first()
+    """One vote the member can see, with its options loaded once for the whole request
+    (the ballot form, its checks and the review all read them)."""
+    return votes_for_member(member).filter(public_id=public_id).prefetch_related("options").first()
 
 
 def is_on_roll(vote: Vote, member: Member) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -244,7 +245,7 @@ def parse_choices(vote: Vote, raw: Iterable[Any]) -> list[int]:
     options (none is a valid, empty approval). Elections: a ranking of distinct
     candidates, at least a first choice.
     """
-    numbers = set(vote.options.values_list("number", flat=True))
+    numbers = {option.number for option in vote.options.all()}  # prefetched by the screens
     choices: list[int] = []
     for value in raw:
         try:
@@ -272,24 +273,35 @@ def parse_choices(vote: Vote, raw: Iterable[Any]) -> list[int]:
         raise ValidationError(_("This ballot holds a choice that is not on it.")) from None
 
 
-def _lock_open_vote(vote_id: int) -> Vote:
+def _lock_open_vote(vote_id: int, member_id: int) -> tuple[Vote, bool]:
     """Read the vote inside the casting transaction and refuse if it is not open now.
+    Also says whether the member is on its roll (frozen at opening), in the same query.
 
     On PostgreSQL the row is locked FOR SHARE: casts do not block each other, but the
     close (an UPDATE of the row) waits for the casts in flight and casts that come after
     it see it closed, so no ballot slips in after the count has started.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id FROM union_vote WHERE id = %s FOR SHARE",
-                [vote_id],
-            )
-    vote = Vote.objects.get(pk=vote_id)
+        # One round trip locks the row, reads it and checks the roll.
+        locked = Vote.objects.raw(
+            "SELECT v.*, EXISTS (SELECT 1 FROM union_voteroll r "
+            "WHERE r.vote_id = v.id AND r.member_id = %s) AS on_roll "
+            "FROM union_vote v WHERE v.id = %s FOR SHARE OF v",
+            [member_id, vote_id],
+        )
+        found = next(iter(locked), None)
+        if found is None:
+            raise Vote.DoesNotExist
+        vote = found
+    else:
+        # SQLite: transactions begin IMMEDIATE (settings), so a cast already holds the
+        # database's one write lock and the close waits for it, like the share lock above.
+        on_roll = VoteRoll.objects.filter(vote=OuterRef("pk"), member_id=member_id)
+        vote = Vote.objects.annotate(on_roll=Exists(on_roll)).get(pk=vote_id)
     now = timezone.now()
     if vote.status != VoteStatus.OPEN or not (vote.opens_at <= now < vote.closes_at):
         raise ValidationError(_("This vote is not open. Nothing was recorded."))
-    return vote
+    return vote, bool(vote.on_roll)  # type: ignore[attr-defined]
 
 
 def cast_ballot(
@@ -311,8 +323,8 @@ def cast_ballot(
     code = receipts.new_code()
     try:
         with transaction.atomic():
-            vote = _lock_open_vote(vote.pk)
-            if not VoteRoll.objects.filter(vote=vote, member=member).exists():
+            vote, on_roll = _lock_open_vote(vote.pk, member.pk)
+            if not on_roll:
                 raise ValidationError(
                     _("You are not on the list of voters for this vote. Nothing was recorded.")
                 )
@@ -352,7 +364,7 @@ def check_in(*, actor: User, vote: Vote, number: str, channel: str) -> Member:
     if VoteMark.objects.filter(vote=vote, member=member).exists():
         raise ValidationError(_("This member has already voted."))
     with transaction.atomic():
-        vote = _lock_open_vote(vote.pk)
+        vote, _on_roll = _lock_open_vote(vote.pk, member.pk)  # checked above
         if channel == BallotChannel.PAPER:
             try:
                 with transaction.atomic():
