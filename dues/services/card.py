@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import stripe
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dues import providers
 from dues.models import (
@@ -42,6 +44,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 MAX_MONTHS_AHEAD = 12
+CARD_SERVICE_DOWN = gettext_lazy(
+    "The card service did not answer. Try again later, or pay your treasurer in cash."
+)
 # What we keep of an event's object: ids, amounts, state and our own opaque references.
 KEPT_FIELDS = (
     "id",
@@ -129,24 +134,27 @@ def start_checkout(
             currency=currency,
         )
     # Outside the transaction: no database lock is held while Stripe answers.
-    if not account.stripe_customer_id:
-        customer_id = provider.create_customer(reference=account.reference)
-        DuesAccount.objects.filter(pk=account.pk, stripe_customer_id__isnull=True).update(
-            stripe_customer_id=customer_id
+    try:
+        if not account.stripe_customer_id:
+            customer_id = provider.create_customer(reference=account.reference)
+            DuesAccount.objects.filter(pk=account.pk, stripe_customer_id__isnull=True).update(
+                stripe_customer_id=customer_id
+            )
+            account.refresh_from_db(fields=["stripe_customer_id"])
+        session_id, url = provider.create_checkout(
+            token=checkout.token,
+            customer_id=str(account.stripe_customer_id),
+            reference=account.reference,
+            currency=currency,
+            unit_amount=unit,
+            quantity=quantity,
+            subscription=purpose == CheckoutPurpose.SUBSCRIPTION,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            locale=locale,
         )
-        account.refresh_from_db(fields=["stripe_customer_id"])
-    session_id, url = provider.create_checkout(
-        token=checkout.token,
-        customer_id=str(account.stripe_customer_id),
-        reference=account.reference,
-        currency=currency,
-        unit_amount=unit,
-        quantity=quantity,
-        subscription=purpose == CheckoutPurpose.SUBSCRIPTION,
-        success_url=success_url,
-        cancel_url=cancel_url,
-        locale=locale,
-    )
+    except stripe.StripeError as exc:
+        raise ValidationError(CARD_SERVICE_DOWN, code="stripe") from exc
     CardCheckout.objects.filter(pk=checkout.pk).update(session_id=session_id, url=url)
     checkout.session_id, checkout.url = session_id, url
     return checkout
@@ -160,7 +168,10 @@ def cancel_subscription(*, actor: User) -> CardSubscription | None:
     ).first()
     if subscription is None:
         return None
-    providers.stripe().cancel_subscription(subscription.subscription_id)
+    try:
+        providers.stripe().cancel_subscription(subscription.subscription_id)
+    except stripe.StripeError as exc:
+        raise ValidationError(CARD_SERVICE_DOWN, code="stripe") from exc
     _end_subscription(subscription.subscription_id)
     subscription.refresh_from_db()
     return subscription

@@ -31,7 +31,7 @@ from dues.models import (
 from dues.selectors import counts_q
 from dues.services import allocation
 from dues.services.common import lock_member, require, sync_standing
-from union.models import AuditAction, Member, MemberStatus
+from union.models import AuditAction, Branch, Member, MemberStatus
 from union.permissions import Perm
 from union.services.audit import record_access
 
@@ -133,6 +133,9 @@ def record_payment(
                 {"paid_on": _("The date must be today or within the last three months.")},
                 code="date",
             )
+        # The branch lock orders this entry against a close of the cash book: either the
+        # entry is in the day's totals or it is refused, never counted after them.
+        Branch.objects.select_for_update(no_key=True).filter(pk=member.branch_id).first()
         if CashBookClose.objects.filter(branch_id=member.branch_id, day=paid_on).exists():
             raise ValidationError(
                 {"paid_on": _("The cash book for that day is closed.")}, code="closed"
@@ -317,6 +320,14 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             raise ValidationError(
                 _("Card payments are corrected by a refund in Stripe."), code="card"
             )
+        today = money.local_today(entry.branch.time_zone)
+        if entry.method in (Method.CASH, Method.MOBILE_MONEY):
+            Branch.objects.select_for_update(no_key=True).filter(pk=entry.branch_id).first()
+            if CashBookClose.objects.filter(branch_id=entry.branch_id, day=today).exists():
+                raise ValidationError(
+                    _("Today's cash book is closed: correct this entry tomorrow."),
+                    code="closed",
+                )
         counted = not entry.needs_confirmation or hasattr(entry, "confirmation")
         reversal = LedgerEntry.objects.create(
             member_id=entry.member_id,
@@ -324,7 +335,7 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             kind=EntryKind.REVERSAL,
             amount=-entry.amount,
             currency=entry.currency,
-            booked_on=money.local_today(entry.branch.time_zone),
+            booked_on=today,
             method=entry.method,
             provider=entry.provider,
             reverses=entry,

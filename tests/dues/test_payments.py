@@ -318,3 +318,13 @@ def test_closing_the_cash_book_totals_cash_per_officer(treasurer, secretary, awa
     assert CashBookClose.objects.count() == 1
     with pytest.raises(ValidationError, match="closed"):
         pay(treasurer, awa, 1000, "R6")
+
+
+def test_after_the_close_a_cash_entry_of_the_day_cannot_be_corrected(treasurer, awa, bamako):
+    entry = pay(treasurer, awa, 1000, "R1")
+    cashbook.close_cash_book(
+        actor=treasurer.user, branch=bamako, day=money.local_today(bamako.time_zone)
+    )
+    with pytest.raises(ValidationError, match="cash book is closed"):
+        ledger.reverse_entry(actor=treasurer.user, entry=entry, reason="typo")
+    assert not LedgerEntry.objects.filter(kind=EntryKind.REVERSAL).exists()

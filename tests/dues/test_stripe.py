@@ -413,3 +413,19 @@ def test_cancelling_the_monthly_card_payment(client, login, stripe_on, payer):
     assert client.post("/dues/my/card/cancel/").status_code == 302
     assert CardSubscription.objects.get().status == SubscriptionStatus.CANCELED
     assert stripe_on.calls[0].request.headers.get("Idempotency-Key") == "cancel-sub_live"
+
+
+def test_when_stripe_does_not_answer_the_member_is_told_and_nothing_breaks(
+    client, login, stripe_on, payer
+):
+    stripe_on.add(
+        responses.POST,
+        "https://api.stripe.com/v1/checkout/sessions",
+        status=500,
+        json={"error": {"type": "api_error", "message": "boom"}},
+    )
+    login(client, payer)
+    response = client.post("/dues/my/card/", {"purpose": "months", "months": "1"}, follow=True)
+    assert response.status_code == 200
+    assert "did not answer" in response.content.decode()
+    assert CardCheckout.objects.get().session_id is None
