@@ -9,6 +9,7 @@ Sections (--only, comma-separated; default all):
   against hand-written keyset SQL (tests/bench/listing.py).
 - votes: tests/bench/votes.py (tally, STV, casting).
 - dues: tests/bench/dues.py (monthly run, Stripe webhook, lapsing).
+- cms: tests/bench/cms.py (public pages under a real server, cached and not).
 
 Runs against the PostgreSQL in DATABASE_URL (tests/with_services.sh starts a throwaway
 one) but only ever inside test databases it creates and drops itself, a fresh one per
@@ -32,7 +33,9 @@ def _parse() -> argparse.Namespace:
         prog="python -m tests.bench", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
-        "--only", default="register,votes,dues", help="sections to run: register,votes,dues"
+        "--only",
+        default="register,votes,dues,cms",
+        help="sections to run (comma-separated): register,votes,dues,cms",
     )
     parser.add_argument(
         "--members", type=int, default=100_000, help="members seeded (default 100000)"
@@ -262,10 +265,17 @@ def _register(args: argparse.Namespace) -> None:
     )
 
 
+def _cms(args: argparse.Namespace) -> None:
+    from tests.bench import cms
+
+    print("\n".join(["", *cms.run()]), flush=True)
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "register": _register,
     "votes": _votes,
     "dues": _dues,
+    "cms": _cms,
 }
 
 
