@@ -41,7 +41,9 @@ class CmsConfig(AppConfig):
         post_page_move.connect(purge, weak=False, dispatch_uid="cms_purge_moved")
         # Saving a draft changes nothing public; deleting a page, or changing a picture or a
         # document that pages show, does.
-        for model in (get_image_model(), get_document_model()):
+        from wagtail.models import Locale, PageViewRestriction, Site
+
+        for model in (get_image_model(), get_document_model(), Locale, PageViewRestriction, Site):
             uid = f"cms_purge_{model._meta.label}"
             post_save.connect(purge, sender=model, weak=False, dispatch_uid=uid)
             post_delete.connect(purge, sender=model, weak=False, dispatch_uid=f"{uid}_deleted")

@@ -49,6 +49,23 @@ def purge() -> None:
         cache.set(GENERATION_KEY, 2, None)
 
 
+DATA_SECONDS = 600  # lists hold upcoming events: recomputed at least this often
+
+
+def remember(key: str, compute: Callable[[], Any], seconds: int = DATA_SECONDS) -> Any:
+    """What pages are built from (menus, lists, translations), computed once per publish.
+
+    Shared by every page and every process; a publish changes the generation, so nothing
+    here outlives the content it came from. Values must be plain data, not model objects.
+    """
+    full_key = f"cms:data:{generation()}:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, seconds)
+    return value
+
+
 def _key(request: HttpRequest) -> str | None:
     if request.method not in ("GET", "HEAD") or _seconds() <= 0:
         return None

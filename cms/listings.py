@@ -17,14 +17,22 @@ from django.http import HttpRequest
 from django.utils import translation
 from wagtail.models import Locale, Page, PageViewRestriction, Site
 
+from cms import cache as page_cache
 from cms.memo import per_request
 
 P = TypeVar("P", bound=Page)
 
 
 def locales() -> dict[str, Locale]:
-    """Every content locale by language code (once per request)."""
-    return per_request("locales", lambda: {loc.language_code: loc for loc in Locale.objects.all()})
+    """Every content locale by language code (from the cache, purged when locales change)."""
+
+    def load() -> dict[str, Locale]:
+        rows = page_cache.remember(
+            "locales", lambda: list(Locale.objects.values_list("pk", "language_code"))
+        )
+        return {code: Locale(pk=pk, language_code=code) for pk, code in rows}
+
+    return per_request("locales", load)
 
 
 def default_locale() -> Locale:
@@ -45,9 +53,10 @@ def _restricted_paths() -> list[str]:
 
 
 def public(pages: QuerySet[P]) -> QuerySet[P]:
-    """Like Wagtail's .public(), with the restrictions read once per request."""
+    """Like Wagtail's .public(), with the restrictions read from the cache (purged when a
+    restriction changes)."""
     q = Q()
-    for path in per_request("restricted_paths", _restricted_paths):
+    for path in page_cache.remember("restricted_paths", _restricted_paths):
         q |= Q(path__startswith=path)
     return pages.exclude(q) if q else pages
 
@@ -86,6 +95,20 @@ def children(section: Page) -> list[Page]:
             )
     pages = public(Page.objects.filter(query).live()).order_by("-first_published_at", "-pk")
     return mark_languages(list(pages.specific()), section.locale_id)
+
+
+def card(page: Page) -> dict[str, Any]:
+    """What a list shows of a page, as plain data that can be cached."""
+    return {
+        "title": page.title,
+        "url": page.get_url(),
+        "intro": getattr(page, "intro", ""),
+        "listing_label": str(getattr(page, "listing_label", "")),
+        "listing_date": getattr(page, "listing_date", None),
+        "listing_has_time": getattr(page, "listing_has_time", False),
+        "listing_place": getattr(page, "listing_place", ""),
+        "other_language": getattr(page, "other_language", ""),
+    }
 
 
 def mark_languages(pages: list[P], locale_id: int) -> list[P]:

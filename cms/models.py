@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks as wagtail_blocks
@@ -24,7 +24,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from cms import listings, navigation
+from cms import cache, listings, navigation
 from cms.blocks import (
     RICH_TEXT_FEATURES,
     BaseStreamBlock,
@@ -60,6 +60,11 @@ class BasePage(Page):
 
     # StreamFields whose videos may be played on this page (for its Content-Security-Policy).
     stream_fields: tuple[str, ...] = ("body",)
+    # For lists: set here so that templates never look up a missing attribute (which costs
+    # Django a dir() of the whole page object).
+    other_language = ""
+    listing_has_time = False
+    listing_place = ""
 
     class Meta:
         abstract = True
@@ -71,6 +76,8 @@ class BasePage(Page):
         language = listings.language_codes().get(self.locale_id, "")
         context["page_language"] = language
         context["page_direction"] = "rtl" if language in settings.LANGUAGES_BIDI else "ltr"
+        # Template fragments ({% cache %}) are keyed by it: a publish retires them all.
+        context["cms_generation"] = cache.generation()
         return context
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -139,17 +146,25 @@ class HomePage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        locale = self.locale
-        context["campaigns"] = listings.localized(CampaignPage, locale).filter(
+        key = f"home:{self.pk}:{translation.get_language()}"
+        context.update(cache.remember(key, self._lists))
+        return context
+
+    def _lists(self) -> dict[str, list[dict[str, Any]]]:
+        locale = listings.locales().get(listings.language_codes()[self.locale_id], self.locale)
+        campaigns = listings.localized(CampaignPage, locale).filter(
             status=CampaignPage.Status.ONGOING
         )[:3]
-        context["news"] = listings.localized(NewsPage, locale).order_by("-date", "-pk")[:3]
-        context["events"] = (
+        news = listings.localized(NewsPage, locale).order_by("-date", "-pk")[:3]
+        events = (
             listings.localized(EventPage, locale)
             .filter(start__gte=timezone.now())
             .order_by("start")[:3]
         )
-        return context
+        return {
+            name: [listings.card(page) for page in listings.mark_languages(list(pages), locale.pk)]
+            for name, pages in (("campaigns", campaigns), ("news", news), ("events", events))
+        }
 
 
 class SectionPage(BasePage):
@@ -176,13 +191,21 @@ class SectionPage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        children = listings.children(self)
-        context["upcoming"] = [
-            p for p in children if isinstance(p, EventPage) and p.start >= timezone.now()
-        ]
-        others = [p for p in children if p not in context["upcoming"]]
+        key = f"section:{self.pk}:{translation.get_language()}"
+        upcoming, others = cache.remember(key, self._lists)
+        context["upcoming"] = upcoming
         context["listing"] = listings.paginate(request, others, LISTING_PAGE_SIZE)
         return context
+
+    def _lists(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Events still to come first, then everything else, newest first."""
+        now = timezone.now()
+        upcoming, others = [], []
+        for page in listings.children(self):
+            coming = isinstance(page, EventPage) and page.start >= now
+            (upcoming if coming else others).append(listings.card(page))
+        upcoming.sort(key=lambda item: item["listing_date"])
+        return upcoming, others
 
 
 class CampaignPage(BasePage):
@@ -408,9 +431,15 @@ class EventPage(BasePage):
     class Meta:
         verbose_name = _("event")
 
+    listing_has_time = True
+
     @property
     def listing_date(self) -> Any:
         return self.start
+
+    @property
+    def listing_place(self) -> str:  # type: ignore[override]
+        return self.place
 
     @property
     def is_past(self) -> bool:

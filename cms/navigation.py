@@ -28,6 +28,11 @@ class LanguageLink:
 def languages(request: HttpRequest | None, page: Page | None) -> list[LanguageLink]:
     """One link per content language: to this page's live translation when there is one,
     else to that language's home page (Wagtail serves the default one if there is none)."""
+    key = f"languages:{page.translation_key if page else '-'}:{translation.get_language()}"
+    return page_cache.remember(key, lambda: _languages(request, page))
+
+
+def _languages(request: HttpRequest | None, page: Page | None) -> list[LanguageLink]:
     codes = listings.language_codes()
     translations: dict[str, Page] = {}
     if page is not None:

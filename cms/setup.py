@@ -55,6 +55,12 @@ def ensure_locales() -> None:
         Locale.objects.get_or_create(language_code=code)
 
 
+def ensure_collection() -> Collection:
+    """The root collection that images and documents go in (Wagtail's migrations make it,
+    but a test's flush empties the table)."""
+    return Collection.get_first_root_node() or Collection.add_root(name="Root")
+
+
 def _root() -> Page:
     root = Page.get_first_root_node()
     if root is None:
@@ -118,7 +124,7 @@ def ensure_editors_group() -> Group:
     ).delete()
     # Wagtail's default "Moderators" may publish directly; that would bypass the workflow.
     GroupPagePermission.objects.filter(permission__codename="publish_page").delete()
-    collection = Collection.get_first_root_node()
+    collection = ensure_collection()
     if collection is not None:
         kept = []
         for app_label, codename in EDITOR_COLLECTION_PERMISSIONS:
@@ -150,5 +156,6 @@ def ensure_workflow(group: Group) -> Workflow:
 @transaction.atomic
 def ensure_site() -> None:
     ensure_locales()
+    ensure_collection()
     ensure_home()
     ensure_workflow(ensure_editors_group())

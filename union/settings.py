@@ -271,7 +271,9 @@ WAGTAIL_SITE_NAME = SITE_NAME
 WAGTAILADMIN_BASE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
-WAGTAILADMIN_PERMITTED_LANGUAGES = [("en", "English"), ("fr", "Français")]
+WAGTAILADMIN_PERMITTED_# Khmer and Zulu have no interface translation yet (English shows instead), but the
+# public site can be written in them.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("km", "ខ្មែរ"), ("zu", "isiZulu")]
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False  # passwords come from a code given by the branch
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
