@@ -28,9 +28,11 @@ class MemberFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, branches: QuerySet[Branch], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters["branch"].queryset = branches
-        self.regions = phone_regions(branches)
+        self.branches = branches
 
     def search(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
         if not value.strip():
             return queryset
-        return queryset.filter(search_q(value, regions=self.regions))
+        # The regions cost a query: only worth it when the text could be a phone number.
+        regions = phone_regions(self.branches) if sum(c.isdigit() for c in value) >= 6 else ()
+        return queryset.filter(search_q(value, regions=regions))

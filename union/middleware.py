@@ -9,6 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware import locale
 from django.utils import translation
 
+SESSION_LANGUAGE_KEY = "member_language"
+
+
+def remember_member_language(request: HttpRequest, language: str) -> None:
+    """Keep the member's language in their session, so no request has to look it up."""
+    request.session[SESSION_LANGUAGE_KEY] = language
+
 
 class MemberLanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -18,9 +25,13 @@ class MemberLanguageMiddleware:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         user = getattr(request, "user", None)
         if not chosen and user is not None and user.is_authenticated:
-            member = getattr(user, "member", None)
-            if member is not None and member.preferred_language:
-                translation.activate(member.preferred_language)
+            language = request.session.get(SESSION_LANGUAGE_KEY)
+            if language is None:  # once per session
+                member = getattr(user, "member", None)
+                language = member.preferred_language if member is not None else ""
+                remember_member_language(request, language)
+            if language:
+                translation.activate(language)
                 request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
 

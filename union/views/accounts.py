@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from union import permissions
 from union.forms import ContactDetailsForm, SetPasswordWithCodeForm
+from union.middleware import remember_member_language
 from union.services import members as member_services
 from union.views.guards import OfficeRequest
 from union.views.office import _form_errors
@@ -139,6 +140,7 @@ def profile(request: OfficeRequest) -> HttpResponse:
             _form_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
+            remember_member_language(request, form.cleaned_data["preferred_language"])
             response = redirect("union:profile")
             response.delete_cookie("language")
             return response
