@@ -191,7 +191,9 @@ def bench_webhook(member_ids: list[int], events: int) -> dict[str, Any]:
     from dues.models import DuesAccount, EntryKind, EventStatus, LedgerEntry, StripeEvent
     from union.celery import app as celery_app
 
-    unique = round(events / (1 + DUPLICATE_SHARE))
+    # One paying member per distinct event: with fewer members than events, fewer events.
+    unique = min(round(events / (1 + DUPLICATE_SHARE)), len(member_ids))
+    events = min(events, round(unique * (1 + DUPLICATE_SHARE)))
     payers = member_ids[:unique]
     DuesAccount.objects.bulk_create(
         [
