@@ -6,13 +6,24 @@ branch, members and votes in the database it is given and removes the ballots af
 - tally: a 1,000,000-ballot single-choice tally through the service's GROUP BY vs a raw
   SQL GROUP BY on the same rows (target: at least 0.5x the raw speed).
 - stv: Scottish STV over 100,000 random ranked ballots, 20 candidates, 7 seats.
-- casting (not yet here): 20,000 members at 32 concurrent clients vs a hello-world POST.
+- casting: N members (default 20,000), signed in, each send their final ballot POST twice,
+  the two copies at the same moment from two of 32 concurrent clients, to a real gunicorn
+  on loopback; against a hello-world POST on the same server in the same run (target:
+  ballots recorded per second at least 0.2x the hello-world POSTs per second). Then
+  ballots == voted marks == members, every receipt finds its ballot, and the count
+  publishes (it refuses if ballots and marks differ).
+
+Standalone (creates and drops its own test database):
+
+    tests/with_services.sh .venv/bin/python -m tests.bench.votes --only casting --members 20000
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -120,5 +131,365 @@ def bench_stv() -> dict[str, Any]:
     }
 
 
-def run() -> list[dict[str, Any]]:
-    return [bench_stv(), bench_tally()]
+# --- casting over HTTP -----------------------------------------------------------------
+
+CASTING_MEMBERS = 20_000
+CASTING_CLIENTS = 32
+CASTING_CANDIDATES = 5
+CSRF_TOKEN = "BenchCsrfSecret0123456789abcdefg"  # 32 characters: an unmasked CSRF secret
+
+
+def _voters(n: int) -> tuple[Any, Any, list[tuple[int, str]]]:
+    """A branch of n active members with logins and live sessions, made in bulk.
+
+    Sessions are written straight into the session store, as a login would leave them,
+    rather than through n logins: the login form is not what is being measured.
+    Returns the branch, an officer who may run its votes, and (member id, session key).
+    """
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils.crypto import get_random_string
+
+    from tests.bench.data import make_officer
+    from union.models import Branch, Member, MemberStatus, RegistrationSource, Role
+
+    national, _ = Branch.objects.get_or_create(
+        code="NAT", defaults={"name": "Coordination nationale", "is_national": True}
+    )
+    branch = Branch.objects.create(code="VOTE", name="Bench voters", parent=national)
+    # A national coordinator: runs the branch's votes without being on its roll.
+    officer = make_officer(
+        branch=national, role=Role.NATIONAL_COORDINATOR, scope=national, number="NAT-VOTE-01"
+    )
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        [User(username=f"VOTE-{i:06d}", password=make_password(None)) for i in range(n)],
+        batch_size=5000,
+    )
+    today = timezone.localdate()
+    members = Member.objects.bulk_create(
+        [
+            Member(
+                branch=branch,
+                number=f"VOTE-{i:06d}",
+                working_name=f"Voter {i}",
+                status=MemberStatus.ACTIVE,
+                joined_on=today,
+                source=RegistrationSource.IMPORT,
+                user=user,
+            )
+            for i, user in enumerate(users)
+        ],
+        batch_size=5000,
+    )
+    store = SessionStore()
+    expires = timezone.now() + timedelta(days=1)
+    backend = "django.contrib.auth.backends.ModelBackend"
+    sessions = []
+    keys = []
+    for user in users:
+        key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: backend,
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        sessions.append(
+            Session(session_key=key, session_data=store.encode(data), expire_date=expires)
+        )
+        keys.append(key)
+    Session.objects.bulk_create(sessions, batch_size=5000)
+    return branch, officer, [(m.pk, key) for m, key in zip(members, keys, strict=True)]
+
+
+def _open_election(branch: Any, officer: Any) -> Any:
+    from union.votes import services
+    from union.votes.models import VoteKind
+
+    now = timezone.now()
+    vote = services.create_vote(
+        actor=officer.user,
+        spec=services.VoteSpec(
+            kind=VoteKind.ELECTION,
+            title="Bench election",
+            text="",
+            branch=branch,
+            opens_at=now - timedelta(minutes=1),
+            closes_at=now + timedelta(hours=6),
+            seats=2,
+        ),
+    )
+    for n in range(1, CASTING_CANDIDATES + 1):
+        services.add_option(actor=officer.user, vote=vote, label=f"Candidate {n}")
+    services.schedule_vote(actor=officer.user, vote=vote)
+    vote.refresh_from_db()
+    return vote
+
+
+def _classify_cast(status: int, body: bytes) -> str:
+    if status == 200 and b'id="receipt-code"' in body:
+        return "ballot recorded"
+    if status == 200 and b"already voted" in body:
+        return "refused: already voted"
+    return f"unexpected: HTTP {status}"
+
+
+def _classify_hello(status: int, body: bytes) -> str:
+    return "hello" if status == 200 and body.startswith(b"Hello") else f"unexpected: HTTP {status}"
+
+
+def _receipt(body: bytes) -> str:
+    start = body.index(b'id="receipt-code">') + len(b'id="receipt-code">')
+    return body[start : body.index(b"<", start)].decode()
+
+
+def bench_casting(
+    *,
+    members: int = CASTING_MEMBERS,
+    clients: int = CASTING_CLIENTS,
+    workers: int = 4,
+    threads: int = 8,  # 32 request threads for 32 clients: none waits in the listen queue
+    conn_max_age: int = 0,  # as deployed (docs/deploy.md): a database connection per request
+    hello_requests: int | None = None,
+    rounds: int = 8,
+) -> dict[str, Any]:
+    from tests.bench import server as bench_server
+    from union.votes import receipts, results
+    from union.votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
+
+    rng = random.Random(11)
+    load_before = os.getloadavg()
+    t = time.perf_counter()
+    branch, officer, voters = _voters(members)
+    vote = _open_election(branch, officer)
+    setup_s = time.perf_counter() - t
+    assert vote.eligible_count == members, vote.eligible_count
+
+    with bench_server.gunicorn(workers=workers, threads=threads, conn_max_age=conn_max_age) as srv:
+        base_headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": srv.origin,
+            "Host": f"{bench_server.HOST}:{srv.port}",
+        }
+
+        def headers(session_key: str) -> dict[str, str]:
+            cookie = f"sessionid={session_key}; csrftoken={CSRF_TOKEN}"
+            return {**base_headers, "Cookie": cookie}
+
+        # Warm-up, not measured: every worker thread loads the project.
+        hello_path = "/bench/hello/"
+        hello_body = f"csrfmiddlewaretoken={CSRF_TOKEN}".encode()
+        warm = [
+            bench_server.Request(hello_path, hello_body, headers(voters[i % members][1]))
+            for i in range(20 * clients)
+        ]
+        bench_server.drive(srv, warm, clients=clients, classify=_classify_hello)
+
+        # The hello-world POST: same server, same clients, same cookies, same CSRF check.
+        n_hello = hello_requests or members
+        hellos = [
+            bench_server.Request(hello_path, hello_body, headers(voters[i % members][1]))
+            for i in range(n_hello)
+        ]
+
+        # Casting: each member's final POST twice, the two copies next to each other in
+        # the list, so two clients send them at the same moment (a double tap on two
+        # devices). Members come in random order.
+        cast_path = f"/votes/{vote.public_id}/"
+        order = list(range(members))
+        rng.shuffle(order)
+        casts = []
+        for i in order:
+            member_id, key = voters[i]
+            ranking = rng.sample(range(1, CASTING_CANDIDATES + 1), rng.randint(1, 3))
+            body = (
+                f"csrfmiddlewaretoken={CSRF_TOKEN}&step=cast&choices="
+                + "%2C".join(map(str, ranking))
+            ).encode()
+            request = bench_server.Request(cast_path, body, headers(key), key=member_id)
+            casts += [request, request]
+
+        # Taken in turns, a slice of hello-world then a slice of casting, so that changes
+        # in the machine's load (other jobs) weigh on both sides of the ratio alike.
+        hello_runs, cast_runs = [], []
+        for r in range(rounds):
+            hello_runs.append(
+                bench_server.drive(
+                    srv,
+                    hellos[r * n_hello // rounds : (r + 1) * n_hello // rounds],
+                    clients=clients,
+                    classify=_classify_hello,
+                )
+            )
+            lo, hi = r * members // rounds, (r + 1) * members // rounds
+            cast_runs.append(
+                bench_server.drive(
+                    srv,
+                    casts[2 * lo : 2 * hi],  # both copies of a member in the same slice
+                    clients=clients,
+                    classify=_classify_cast,
+                    keep=lambda outcome: outcome == "ballot recorded",
+                )
+            )
+        hello = bench_server.Run.combine(hello_runs)
+        casting = bench_server.Run.combine(cast_runs)
+        unexpected = [o for o in (*hello.outcomes, *casting.outcomes) if o.startswith("unex")]
+        server_log = srv.log_tail() if unexpected else ""
+
+    # No double votes: one ballot and one mark per member, whatever was sent.
+    ballots = Ballot.objects.filter(vote=vote).count()
+    marks = VoteMark.objects.filter(vote=vote).count()
+    marked_members = VoteMark.objects.filter(vote=vote).values("member").distinct().count()
+    roll = VoteRoll.objects.filter(vote=vote).count()
+    recorded_per_member = Counter(key for key, _o, _b in casting.tagged)
+    # Every receipt handed out finds exactly its ballot in the table.
+    codes = [_receipt(body) for _k, _o, body in casting.tagged]
+    hashes = {receipts.receipt_hash(code) for code in codes}
+    stored = set(Ballot.objects.filter(vote=vote).values_list("receipt_hash", flat=True))
+    # And the count agrees: it holds the result back if ballots and marks differ.
+    Vote.objects.filter(pk=vote.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    results.claim_due_closures()
+    t = time.perf_counter()
+    status = results.count_vote(vote.pk)
+    count_s = time.perf_counter() - t
+
+    ballots_per_s = ballots / casting.seconds if casting.seconds else 0.0
+    ratio = ballots_per_s / hello.per_second if hello.per_second else 0.0
+    no_double_votes = (
+        ballots == marks == marked_members == members == roll
+        and len(recorded_per_member) == members
+        and set(recorded_per_member.values()) == {1}
+        and len(codes) == len(hashes) == members
+        and hashes == stored
+        and status == VoteStatus.PUBLISHED
+    )
+    return {
+        "name": (
+            f"votes: casting, {members:,} members x 2 submissions at {clients} clients "
+            "vs hello-world POST"
+        ),
+        "server": srv.description,
+        "rounds": f"{rounds} turns of hello-world then casting",
+        # The machine's load (1, 5, 15 min) before and after: others' work skews timings.
+        "load_average": f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after "
+        f"({os.cpu_count()} CPUs)",
+        "setup_s": round(setup_s, 1),
+        "hello_posts": hello.requests,
+        "hello_per_s": round(hello.per_second, 1),
+        "hello_p50_ms": round(hello.percentile(50), 1),
+        "hello_p95_ms": round(hello.percentile(95), 1),
+        "hello_outcomes": dict(hello.outcomes),
+        "cast_posts": casting.requests,
+        "cast_seconds": round(casting.seconds, 1),
+        "cast_posts_per_s": round(casting.per_second, 1),
+        "ballots_per_s": round(ballots_per_s, 1),
+        "cast_p50_ms": round(casting.percentile(50), 1),
+        "cast_p95_ms": round(casting.percentile(95), 1),
+        "cast_p99_ms": round(casting.percentile(99), 1),
+        "cast_outcomes": dict(casting.outcomes),
+        "client_cpu_s": {
+            "hello": round(hello.client_cpu_s, 1),
+            "cast": round(casting.client_cpu_s, 1),
+        },
+        "ratio_ballots_vs_hello": round(ratio, 3),
+        "ratio_posts_vs_hello": round(casting.per_second / hello.per_second, 3)
+        if hello.per_second
+        else 0.0,
+        "ballots": ballots,
+        "marks": marks,
+        "members": members,
+        "receipts_verified": len(hashes & stored),
+        "count_status": status,
+        "count_s": round(count_s, 2),
+        "no_double_votes": no_double_votes,
+        **({"server_log_tail": server_log} if server_log else {}),
+        "ok": no_double_votes and ratio >= 0.2 and not unexpected,
+    }
+
+
+BENCHES = {"stv": bench_stv, "tally": bench_tally, "casting": bench_casting}
+
+
+def run(
+    *, only: list[str] | None = None, casting_members: int = CASTING_MEMBERS, **casting: Any
+) -> list[dict[str, Any]]:
+    """Run the vote benchmarks (all, or those named in `only`) in the current database.
+    `casting` passes options to bench_casting (clients, workers, threads, conn_max_age...)."""
+    results = []
+    for name in only or list(BENCHES):
+        if name == "casting":
+            results.append(bench_casting(members=casting_members, **casting))
+        else:
+            results.append(BENCHES[name]())
+    return results
+
+
+def report(results: list[dict[str, Any]]) -> list[str]:
+    """The results as lines for the benchmark table."""
+    lines = ["", "== Votes =="]
+    for result in results:
+        lines.append(f"-- {result['name']}: {'meets target' if result['ok'] else 'BELOW TARGET'}")
+        for key, value in result.items():
+            if key not in ("name", "ok"):
+                lines.append(f"   {key:<24} {value}")
+    return lines
+
+
+def main() -> int:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.votes", description=__doc__)
+    parser.add_argument("--only", default="", help="comma-separated: stv,tally,casting")
+    parser.add_argument("--members", type=int, default=CASTING_MEMBERS, help="casting: members")
+    parser.add_argument("--clients", type=int, default=CASTING_CLIENTS, help="casting: clients")
+    parser.add_argument("--workers", type=int, default=4, help="casting: gunicorn workers")
+    parser.add_argument("--threads", type=int, default=8, help="casting: threads per worker")
+    parser.add_argument(
+        "--conn-max-age", type=int, default=0, help="casting: server's CONN_MAX_AGE (s)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=8, help="casting: turns of hello-world then casting"
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
+    if "DATABASE_URL" not in os.environ:
+        print("The benchmark needs PostgreSQL: run it with tests/with_services.sh.")
+        return 2
+    import django
+
+    django.setup()
+    from django.db import connection as conn
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    setup_test_environment()
+    old_name = conn.settings_dict["NAME"]
+    conn.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+    try:
+        only = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHES)
+        results = run(
+            only=only,
+            casting_members=args.members,
+            clients=args.clients,
+            workers=args.workers,
+            threads=args.threads,
+            conn_max_age=args.conn_max_age,
+            rounds=args.rounds,
+        )
+        print("\n".join(report(results)))
+        return 0 if all(r["ok"] for r in results) else 1
+    finally:
+        conn.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+        teardown_test_environment()
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
