@@ -89,3 +89,18 @@ def test_right_to_left_languages_turn_the_page_around(client: Client, site, sett
     assert '<html lang="km" dir="rtl">' in html
     # English content inside keeps its own direction.
     assert '<article lang="en" dir="ltr">' in html
+
+
+def test_the_address_language_wins_over_a_members_preference(
+    client: Client, site, member, login
+) -> None:
+    member.preferred_language = "fr"
+    member.save(update_fields=["preferred_language"])
+    login(client, member)
+    response = client.get(site.campaign.url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en"' in html
+    assert "Decriminalise sex work" in html
+    # Without a language in the address, the member's own language applies.
+    assert "Un syndicat dirigé" in client.get("/").content.decode()
