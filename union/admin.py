@@ -47,13 +47,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 def _superuser_with_second_factor(request: HttpRequest) -> bool:
     user = request.user
-    return bool(user.is_active and user.is_superuser and user.is_verified())  # type: ignore[union-attr]
+    return bool(user.is_active and user.is_superuser and user.is_verified())  # type: ignore[union-attr,attr-defined]
 
 
 def _admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
     """The admin has no login form of its own: our login, then the second factor."""
     next_url = request.GET.get("next") or reverse("admin:index")
-    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr,attr-defined]
         raise PermissionDenied  # signed in with both factors, but not a superuser
     if request.user.is_authenticated:
         return redirect(f"{reverse('union:two_factor')}?{urlencode({'next': next_url})}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -16,9 +16,21 @@ from union.models import STATUS_TRANSITIONS, Branch, ContactPreference, Member, 
 from union.phones import normalise_phone, region_for_currency
 from union.services.members import ContactDetails
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # Names are shown everywhere; refuse markup and control characters outright rather than
 # trusting every template to escape them (they are escaped as well).
 _FORBIDDEN_NAME = re.compile(r"[<>{}\[\]\\`$=;\x00-\x1f\x7f]")
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to a form, next to the right field when it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 def clean_name(value: str, *, required: bool) -> str:
@@ -144,10 +156,30 @@ class ContactDetailsForm(forms.Form):
     )
 
     def __init__(self, *args: Any, member: Member, own: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {name: getattr(member, name) for name in self.base_fields})
         super().__init__(*args, **kwargs)
         self.member = member
         if own:
             del self.fields["notes"]
+
+    def save(self, *, actor: User) -> bool:
+        """Write the details through the service; False (errors on the form) if refused."""
+        from union.services.members import update_contact_details
+
+        try:
+            update_contact_details(
+                actor=actor,
+                member=self.member,
+                contact=self.contact(),
+                preferred_language=self.cleaned_data["preferred_language"],
+                contact_preference=self.cleaned_data["contact_preference"],
+                consent_sms=self.cleaned_data["consent_sms"],
+                consent_crisis_contact=self.cleaned_data["consent_crisis_contact"],
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+            return False
+        return True
 
     def clean_legal_name(self) -> str:
         return clean_name(self.cleaned_data.get("legal_name", ""), required=False)

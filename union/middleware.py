@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware import locale
 from django.utils import translation
 
@@ -46,7 +47,9 @@ class LocaleMiddleware(locale.LocaleMiddleware):
 
     APP_PREFIXES = ("/office/", "/account/", "/dues/", "/votes/", "/join/", "/health/")
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if response.status_code == 404 and request.path_info.startswith(self.APP_PREFIXES):
             response.headers.setdefault("Content-Language", translation.get_language())
             return response

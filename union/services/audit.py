@@ -7,7 +7,7 @@ from union.models import AuditEvent
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-    from union.models import Branch
+    from union.models import Branch, Member
 
 
 def record_access(
@@ -25,4 +25,13 @@ def record_access(
         target=target,
         branch=branch,
         rows=rows,
+    )
+
+
+def record_member_access(
+    *, actor: User | AnonymousUser | None, action: str, member: Member
+) -> AuditEvent:
+    """Append one audit row about one member, named by their opaque public id."""
+    return record_access(
+        actor=actor, action=action, target=f"member:{member.public_id}", branch=member.branch
     )

@@ -29,7 +29,7 @@ from union.models import (
     SetPasswordCode,
 )
 from union.permissions import Perm
-from union.services.audit import record_access
+from union.services.audit import record_access, record_member_access
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -178,12 +178,7 @@ def approve_applicant(
         code = None
         if create_login:
             code = _create_login(member)
-        record_access(
-            actor=actor,
-            action=AuditAction.MEMBER_APPROVE,
-            target=f"member:{member.public_id}",
-            branch=member.branch,
-        )
+        record_member_access(actor=actor, action=AuditAction.MEMBER_APPROVE, member=member)
         notify_member(
             member=member,
             kind="welcome",
@@ -203,12 +198,7 @@ def reject_applicant(*, actor: User, member: Member, reason: str) -> Member:
             raise ValidationError(_("This person is not waiting for approval any more."))
         _set_status(member, MemberStatus.REJECTED, actor=actor, reason=reason.strip())
         member.save(update_fields=["status", "status_changed_at"])
-        record_access(
-            actor=actor,
-            action=AuditAction.MEMBER_REJECT,
-            target=f"member:{member.public_id}",
-            branch=member.branch,
-        )
+        record_member_access(actor=actor, action=AuditAction.MEMBER_REJECT, member=member)
     return member
 
 
@@ -246,12 +236,7 @@ def change_member_status(
             return member
         _set_status(member, to, actor=actor, reason=reason.strip())
         member.save(update_fields=["status", "status_changed_at"])
-        record_access(
-            actor=actor,
-            action=AuditAction.MEMBER_STATUS,
-            target=f"member:{member.public_id}",
-            branch=member.branch,
-        )
+        record_member_access(actor=actor, action=AuditAction.MEMBER_STATUS, member=member)
     return member
 
 
@@ -289,12 +274,7 @@ def update_contact_details(
         member.consent_crisis_contact = consent_crisis_contact
         fields += ["contact_preference", "consent_sms", "consent_crisis_contact"]
         member.save(update_fields=fields)
-        record_access(
-            actor=actor,
-            action=AuditAction.MEMBER_EDIT,
-            target=f"member:{member.public_id}",
-            branch=member.branch,
-        )
+        record_member_access(actor=actor, action=AuditAction.MEMBER_EDIT, member=member)
     return member
 
 
@@ -335,12 +315,7 @@ def issue_set_password_code(*, actor: User, member: Member) -> str:
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
         code = _create_login(member)
-        record_access(
-            actor=actor,
-            action=AuditAction.LOGIN_CODE,
-            target=f"member:{member.public_id}",
-            branch=member.branch,
-        )
+        record_member_access(actor=actor, action=AuditAction.LOGIN_CODE, member=member)
     return code
 
 

@@ -23,7 +23,6 @@ from union.forms import ContactDetailsForm, SetPasswordWithCodeForm
 from union.middleware import remember_member_language
 from union.services import members as member_services
 from union.views.guards import OfficeRequest
-from union.views.office import _form_errors
 
 
 class LoginView(auth_views.LoginView):
@@ -111,37 +110,11 @@ def profile(request: OfficeRequest) -> HttpResponse:
     member = getattr(request.user, "member", None)
     if member is None:
         return render(request, "account/no_member.html")
-    form = ContactDetailsForm(
-        request.POST or None,
-        member=member,
-        own=True,
-        initial={
-            "legal_name": member.legal_name,
-            "phone": member.phone,
-            "email": member.email,
-            "preferred_language": member.preferred_language,
-            "contact_preference": member.contact_preference,
-            "consent_sms": member.consent_sms,
-            "consent_crisis_contact": member.consent_crisis_contact,
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            member_services.update_contact_details(
-                actor=request.user,
-                member=member,
-                contact=form.contact(),
-                preferred_language=form.cleaned_data["preferred_language"],
-                contact_preference=form.cleaned_data["contact_preference"],
-                consent_sms=form.cleaned_data["consent_sms"],
-                consent_crisis_contact=form.cleaned_data["consent_crisis_contact"],
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            remember_member_language(request, form.cleaned_data["preferred_language"])
-            response = redirect("union:profile")
-            response.delete_cookie("language")
-            return response
+    form = ContactDetailsForm(request.POST or None, member=member, own=True)
+    if request.method == "POST" and form.is_valid() and form.save(actor=request.user):
+        messages.success(request, _("Saved."))
+        remember_member_language(request, form.cleaned_data["preferred_language"])
+        response = redirect("union:profile")
+        response.delete_cookie("language")
+        return response
     return render(request, "account/profile.html", {"member": member, "form": form})

@@ -19,13 +19,14 @@ from union.forms import (
     RejectForm,
     RoleAssignmentForm,
     StatusChangeForm,
+    add_service_errors,
 )
 from union.models import AuditAction, Branch, Member, MemberStatus
 from union.pagination import paginate
 from union.permissions import Perm
 from union.services import members as member_services
 from union.services import roles as role_services
-from union.services.audit import record_access
+from union.services.audit import record_access, record_member_access
 from union.tables import ApplicantTable, MemberTable, RoleTable
 from union.views.guards import OfficeRequest, office_view
 
@@ -35,15 +36,6 @@ REGISTER_SORTS = {
     "number": "number",
     "-number": "-number",
 }
-
-
-def _form_errors(form: object, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to a form so it shows next to the right field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
-    else:
-        form.add_error(None, exc)  # type: ignore[attr-defined]
 
 
 @office_view(*Perm)
@@ -98,12 +90,7 @@ def member_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = _member_in_scope(request, public_id, Perm.VIEW_REGISTER)
     user = request.user
     show_contact = permissions.has_perm(user, Perm.VIEW_CONTACT, member.branch_id)
-    record_access(
-        actor=user,
-        action=AuditAction.MEMBER_VIEW,
-        target=f"member:{member.public_id}",
-        branch=member.branch,
-    )
+    record_member_access(actor=user, action=AuditAction.MEMBER_VIEW, member=member)
     can_change = permissions.has_perm(user, Perm.CHANGE_STATUS, member.branch_id)
     context = {
         "member": member,
@@ -120,33 +107,10 @@ def member_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
 @office_view(Perm.VIEW_CONTACT)
 def member_edit(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = _member_in_scope(request, public_id, Perm.VIEW_CONTACT)
-    initial = {
-        "legal_name": member.legal_name,
-        "phone": member.phone,
-        "email": member.email,
-        "notes": member.notes,
-        "preferred_language": member.preferred_language,
-        "contact_preference": member.contact_preference,
-        "consent_sms": member.consent_sms,
-        "consent_crisis_contact": member.consent_crisis_contact,
-    }
-    form = ContactDetailsForm(request.POST or None, member=member, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            member_services.update_contact_details(
-                actor=request.user,
-                member=member,
-                contact=form.contact(),
-                preferred_language=form.cleaned_data["preferred_language"],
-                contact_preference=form.cleaned_data["contact_preference"],
-                consent_sms=form.cleaned_data["consent_sms"],
-                consent_crisis_contact=form.cleaned_data["consent_crisis_contact"],
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("union:member_detail", public_id=member.public_id)
+    form = ContactDetailsForm(request.POST or None, member=member)
+    if request.method == "POST" and form.is_valid() and form.save(actor=request.user):
+        messages.success(request, _("Saved."))
+        return redirect("union:member_detail", public_id=member.public_id)
     return render(request, "office/member_edit.html", {"member": member, "form": form})
 
 
@@ -279,7 +243,7 @@ def register_member(request: OfficeRequest) -> HttpResponse:
                 consent_crisis_contact=form.cleaned_data["consent_crisis_contact"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Registered. The application waits for the secretary."))
             return redirect("union:register_member")
@@ -313,7 +277,7 @@ def role_list(request: OfficeRequest) -> HttpResponse:
             except PermissionDenied:
                 form.add_error("role", _("You cannot give this role in this branch."))
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Role assigned."))
                 return redirect("union:roles")

@@ -7,9 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from union.forms import ApplicationForm
+from union.forms import ApplicationForm, add_service_errors
 from union.services import members as member_services
-from union.views.office import _form_errors
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -31,7 +30,7 @@ def join(request: HttpRequest) -> HttpResponse:
                 consent_sms=form.cleaned_data["consent_sms"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("union:join_thanks")
     return render(request, "public/join.html", {"form": form})

@@ -398,9 +398,9 @@ def office_vote_new(request: OfficeRequest) -> HttpResponse:
                 ),
             )
         except ValidationError as exc:
-            from union.views.office import _form_errors
+            from union.forms import add_service_errors
 
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied:
             form.add_error("branch", _("You cannot run a vote for this branch."))
         else:
