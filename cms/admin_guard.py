@@ -43,9 +43,13 @@ def second_factor_required(view: Callable[..., HttpResponse]) -> Callable[..., H
                 return redirect(f"{reverse('union:two_factor')}?{query}")
             sync_editor(user)  # type: ignore[arg-type]
         response = view(request, *args, **kwargs)
+        # Previews are rendered through the whole middleware stack once more (Wagtail makes a
+        # request of its own), which already set the public site's headers: replace them.
+        if "Content-Security-Policy" in response:
+            del response["Content-Security-Policy"]
         response._csp_replace = ADMIN_CSP  # type: ignore[attr-defined]
         # Previews are shown in a same-origin frame inside the editor.
-        response.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response["X-Frame-Options"] = "SAMEORIGIN"
         response.setdefault("Cache-Control", "no-store")
         return response
 

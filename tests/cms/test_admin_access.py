@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
+from wagtail.test.utils.form_data import nested_form_data, streamfield
 
 from cms.editors import EDITORS_GROUP, sync_editor_groups
 from tests.cms.builders import verified
@@ -100,3 +101,29 @@ def test_the_admin_has_its_own_content_security_policy(
     assert "script-src 'self';" in policy + ";"
     assert "unsafe-inline" not in policy
     assert public["X-Frame-Options"] == "DENY"
+
+
+def test_the_preview_can_be_framed_by_the_editor(editor: Member, site) -> None:
+    # Wagtail renders previews through the whole middleware stack a second time.
+    client = verified(Client(), editor.user)
+    form = nested_form_data(
+        {
+            "title": site.campaign.title,
+            "slug": site.campaign.slug,
+            "intro": "",
+            "aim": "A new aim, previewed before it is saved.",
+            "status": "ongoing",
+            "demands": streamfield([]),
+            "calls_to_action": streamfield([]),
+            "body": streamfield([]),
+            "updates": streamfield([]),
+        }
+    )
+    url = f"/cms-admin/pages/{site.campaign.pk}/edit/preview/"
+    assert client.post(url, form).json()["is_valid"]
+    response = client.get(f"{url}?in_preview_panel=true")
+    assert response.status_code == 200
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    assert "'none'" not in response["Content-Security-Policy"].split("frame-ancestors")[1]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "A new aim, previewed before it is saved." in response.content.decode()
