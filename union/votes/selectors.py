@@ -86,9 +86,7 @@ def votes_for_member(member: Member) -> QuerySet[Vote]:
 
 
 def visible_vote(member: Member, public_id: str) -> Vote | None:
-    """One vote the member can see, with its options loaded once for the whole request
-    (the ballot form, its checks and the review all read them)."""
-    return votes_for_member(member).filter(public_id=public_id).prefetch_related("options").first()
+    return votes_for_member(member).filter(public_id=public_id).first()
 
 
 def is_on_roll(vote: Vote, member: Member) -> bool:

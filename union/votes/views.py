@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -72,6 +73,8 @@ def _ballot_steps(
     request: HttpRequest, vote: Vote, member: Member, *, officer: Any = None, kiosk: bool = False
 ) -> HttpResponse:
     """The ballot, the review step and the receipt, for one member on this device."""
+    # Loaded once for the request: the ballot form, its checks and the review read them.
+    prefetch_related_objects([vote], "options")
     context: dict[str, Any] = {"vote": vote, "voter": member, "kiosk": kiosk}
     step = request.POST.get("step", "") if request.method == "POST" else ""
     if step == "change":
