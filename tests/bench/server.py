@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from django.core.cache.backends.base import BaseCache
 from django.db import connection
+from django.utils.module_loading import import_string
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"  # loopback only
@@ -89,9 +91,18 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: fl
 
 @contextmanager
 def gunicorn(
-    *, workers: int = 3, threads: int = 4, conn_max_age: int = 0, ready_timeout: float = 60
+    *,
+    workers: int = 3,
+    threads: int = 4,
+    conn_max_age: int = 0,
+    cache_url: str | None = None,
+    ready_timeout: float = 60,
 ) -> Iterator[Server]:
-    """gunicorn (gthread workers) on a free loopback port, stopped on exit."""
+    """gunicorn (gthread workers) on a free loopback port, stopped on exit.
+
+    cache_url: the server's CACHE_URL (sessions are cached_db); unset, the settings'
+    default (a file cache in SOLIDAIRE_VAR_DIR).
+    """
     port = _free_port()
     env = {
         **os.environ,
@@ -101,6 +112,8 @@ def gunicorn(
         "ALLOWED_HOSTS": HOST,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    if cache_url:
+        env["CACHE_URL"] = cache_url
     command = [
         sys.executable,
         "-m",
@@ -141,7 +154,8 @@ def gunicorn(
                 threads=threads,
                 description=(
                     f"gunicorn, {workers} gthread workers x {threads} threads, "
-                    f"CONN_MAX_AGE={conn_max_age}"
+                    f"CONN_MAX_AGE={conn_max_age}, cache "
+                    f"{cache_url.split('://')[0] if cache_url else 'default (file)'}"
                 ),
                 log=log,
             )
@@ -269,3 +283,23 @@ def drive(
         tagged=tagged,
         client_cpu_s=time.process_time() - cpu,
     )
+
+
+def redis_cache_url() -> str | None:
+    """A Redis database for the server's cache, as production sets CACHE_URL: BENCH_CACHE_URL,
+    else database 1 of the Redis that tests/with_services.sh started (never its broker's 0)."""
+    if os.environ.get("BENCH_CACHE_URL"):
+        return os.environ["BENCH_CACHE_URL"]
+    broker = os.environ.get("TEST_REDIS_URL", "")
+    if not broker.startswith("redis://"):
+        return None
+    return broker.rsplit("/", 1)[0] + "/1"
+
+
+def cache_for(url: str) -> BaseCache:
+    """A cache client built from a CACHE_URL exactly as the server's settings build it."""
+    import environ
+
+    config = environ.Env.cache_url_config(url)
+    backend = import_string(config.pop("BACKEND"))
+    return backend(config.pop("LOCATION"), config)  # type: ignore[no-any-return]
