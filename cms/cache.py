@@ -12,6 +12,7 @@ member sees their own header, and nothing personal is ever stored.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -33,20 +34,33 @@ def _seconds() -> int:
     return int(getattr(settings, "CMS_CACHE_SECONDS", 600))
 
 
+# Each process reads the generation at most once a second: a cache hit then costs one
+# cache read, not two. Another process's publish reaches this one within that second.
+GENERATION_SECONDS = 1.0
+_seen = {"value": 0, "at": -GENERATION_SECONDS}
+
+
 def generation() -> int:
+    now = time.monotonic()
+    if now - _seen["at"] < GENERATION_SECONDS and _seen["value"]:
+        return _seen["value"]
     value = cache.get(GENERATION_KEY)
     if value is None:
-        value = 1
-        cache.add(GENERATION_KEY, value, None)
+        # Never go back to a generation this process has already used (a cleared cache).
+        cache.add(GENERATION_KEY, max(_seen["value"], 1), None)
+        value = cache.get(GENERATION_KEY) or max(_seen["value"], 1)
+    _seen.update(value=int(value), at=now)
     return int(value)
 
 
 def purge() -> None:
     """Retire every cached public page (called on publish, unpublish, move, delete)."""
     try:
-        cache.incr(GENERATION_KEY)
+        value = cache.incr(GENERATION_KEY)
     except ValueError:
-        cache.set(GENERATION_KEY, 2, None)
+        value = max(_seen["value"], 1) + 1
+        cache.set(GENERATION_KEY, value, None)
+    _seen.update(value=int(value), at=time.monotonic())
 
 
 DATA_SECONDS = 600  # lists hold upcoming events: recomputed at least this often
@@ -56,7 +70,8 @@ def remember(key: str, compute: Callable[[], Any], seconds: int = DATA_SECONDS) 
     """What pages are built from (menus, lists, translations), computed once per publish.
 
     Shared by every page and every process; a publish changes the generation, so nothing
-    here outlives the content it came from. Values must be plain data, not model objects.
+    here outlives the content it came from. Keep values small: plain data, or a model
+    instance with nothing loaded beyond its own row.
     """
     full_key = f"cms:data:{generation()}:{key}"
     value = cache.get(full_key)

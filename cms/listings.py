@@ -52,11 +52,16 @@ def _restricted_paths() -> list[str]:
     return list(PageViewRestriction.objects.values_list("page__path", flat=True))
 
 
+def restricted_paths() -> list[str]:
+    """Tree paths of the pages with a view restriction (theirs and their descendants')."""
+    return page_cache.remember("restricted_paths", _restricted_paths)
+
+
 def public(pages: QuerySet[P]) -> QuerySet[P]:
     """Like Wagtail's .public(), with the restrictions read from the cache (purged when a
     restriction changes)."""
     q = Q()
-    for path in page_cache.remember("restricted_paths", _restricted_paths):
+    for path in restricted_paths():
         q |= Q(path__startswith=path)
     return pages.exclude(q) if q else pages
 
@@ -127,7 +132,9 @@ def localized_home(locale: Locale, request: HttpRequest | None = None) -> Page |
 
 
 def _localized_home(locale: Locale, request: HttpRequest | None) -> Page | None:
-    site = Site.find_for_request(request) if request is not None else None
+    from cms.serving import site_for
+
+    site = site_for(request) if request is not None else None
     if site is None:
         site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
     if site is None:

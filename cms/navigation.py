@@ -10,10 +10,11 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import translation
 from wagtail.coreutils import get_content_languages
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Locale, Page
 
 from cms import cache as page_cache
 from cms import listings
+from cms.serving import site_for
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class MenuItem:
 def _site_navigation(request: HttpRequest | None, locale: Locale) -> dict[str, Any]:
     """The way home and the menu for one language. Cached until the next publish (the
     cache generation changes), since every uncached page needs them."""
-    site = Site.find_for_request(request) if request is not None else None
+    site = site_for(request) if request is not None else None
     key = f"cms:nav:{page_cache.generation()}:{site.pk if site else 0}:{locale.pk}"
     navigation = cache.get(key)
     if navigation is None:

@@ -14,7 +14,7 @@ from django.views.static import serve as static_serve
 from wagtail import views as wagtail_views
 from wagtail.models import Page
 
-from cms import cache, listings, navigation
+from cms import cache, listings, navigation, serving
 
 SEARCH_PAGE_SIZE = 10
 SEARCH_MAX_LENGTH = 100
@@ -22,7 +22,7 @@ SEARCH_MAX_LENGTH = 100
 
 @cache.cached_page
 def serve(request: HttpRequest, path: str) -> HttpResponse:
-    return wagtail_views.serve(request, path)
+    return serving.serve(request, path) or wagtail_views.serve(request, path)
 
 
 @cache.cached_page
@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The site root: the home page in the visitor's language (their choice, else their
     browser's), without a redirect, which costs a round trip on a slow connection."""
     try:
-        return wagtail_views.serve(request, "")
+        return serving.serve(request, "") or wagtail_views.serve(request, "")
     except Http404:
         # No public site set up (a database emptied by a test's flush): the plain landing.
         return render(request, "public/home.html")

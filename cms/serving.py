@@ -1,0 +1,88 @@
+"""Serving a page without walking the tree every time.
+
+Wagtail finds a page by walking down from the site's root, one query (or two) per level,
+then reads the view restrictions of every ancestor: about eight queries before the page
+itself does anything. Here the address is looked up once per publish (the cache
+generation) and the page then fetched in a single query. Whatever this shortcut cannot
+vouch for goes the ordinary way: a page under a view restriction, a page with routes of
+its own, a hook some other app registered, anything not a GET.
+"""
+
+from __future__ import annotations
+
+from functools import cache as once
+from typing import Any
+
+from django.apps import apps
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from wagtail import hooks
+from wagtail.models import Page, Site
+
+from cms import cache as page_cache
+
+DEFAULT_HOOKS_MODULE = "wagtail.wagtail_hooks"
+
+
+@once
+def _only_wagtails_own_hooks() -> bool:
+    """The shortcut replaces Wagtail's view-restriction check, and nothing else."""
+    around = hooks.get_hooks("on_serve_page")
+    before = hooks.get_hooks("before_serve_page")
+    return all(fn.__module__ == DEFAULT_HOOKS_MODULE for fn in [*around, *before])
+
+
+def site_for(request: HttpRequest) -> Site | None:
+    """Site.find_for_request, remembered per host until the next publish or site change."""
+    if not hasattr(request, "_wagtail_site"):
+        host = request.get_host()
+        request._wagtail_site = page_cache.remember(  # type: ignore[attr-defined]
+            f"site:{host}", lambda: Site.find_for_request(request)
+        )
+    return request._wagtail_site  # type: ignore[attr-defined]
+
+
+def _restricted(page: Page) -> bool:
+    from cms.listings import restricted_paths
+
+    return any(page.path.startswith(path) for path in restricted_paths())
+
+
+def _find(request: HttpRequest, path: str) -> Page | None:
+    site = site_for(request)
+    if site is None:
+        return None
+    key = f"route:{site.pk}:{translation.get_language()}:{path}"
+    entry = page_cache.remember(key, lambda: _route(request, path))
+    if not entry:
+        return None
+    pk, label = entry
+    page = apps.get_model(label).objects.filter(pk=pk, live=True).first()
+    if page is not None:
+        request._wagtail_route_for_request = (page, [], {})  # type: ignore[attr-defined]
+    return page
+
+
+def _route(request: HttpRequest, path: str) -> tuple[int, str] | str:
+    """(page id, model) for a plain route, "" for anything else (not cached as a page)."""
+    route = Page.route_for_request(request, path)
+    if route is None:
+        return ""
+    page, args, kwargs = route
+    if args or kwargs:
+        return ""
+    return (page.pk, page.specific_class._meta.label_lower)
+
+
+def serve(request: HttpRequest, path: str) -> HttpResponse | None:
+    """The page's response, or None when the ordinary way must be taken."""
+    if request.method not in ("GET", "HEAD") or not _only_wagtails_own_hooks():
+        return None
+    page = _find(request, path)
+    if page is None or _restricted(page):
+        return None
+    for fn in hooks.get_hooks("before_serve_page"):
+        result: Any = fn(page, request, [], {})
+        if isinstance(result, HttpResponse):
+            return result
+    return page.serve(request)
