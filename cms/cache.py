@@ -12,7 +12,9 @@ member sees their own header, and nothing personal is ever stored.
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -66,6 +68,14 @@ def purge() -> None:
 DATA_SECONDS = 600  # lists hold upcoming events: recomputed at least this often
 
 
+# The same values, kept in this process too (at most LOCAL_SECONDS), so that a page built
+# again in the same process does not even ask the shared cache.
+LOCAL_SECONDS = 60.0
+LOCAL_MAX = 1024
+_local: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+_local_lock = threading.Lock()
+
+
 def remember(key: str, compute: Callable[[], Any], seconds: int = DATA_SECONDS) -> Any:
     """What pages are built from (menus, lists, translations), computed once per publish.
 
@@ -74,11 +84,29 @@ def remember(key: str, compute: Callable[[], Any], seconds: int = DATA_SECONDS) 
     instance with nothing loaded beyond its own row.
     """
     full_key = f"cms:data:{generation()}:{key}"
+    now = time.monotonic()
+    with _local_lock:
+        held = _local.get(full_key)
+        if held is not None and held[0] > now:
+            _local.move_to_end(full_key)
+            return held[1]
     value = cache.get(full_key)
     if value is None:
         value = compute()
         cache.set(full_key, value, seconds)
+    if value is not None:
+        with _local_lock:
+            _local[full_key] = (now + min(LOCAL_SECONDS, seconds), value)
+            while len(_local) > LOCAL_MAX:
+                _local.popitem(last=False)
     return value
+
+
+def forget_local() -> None:
+    """Drop what this process holds (tests empty the shared cache between them)."""
+    with _local_lock:
+        _local.clear()
+    _seen.update(at=-GENERATION_SECONDS)
 
 
 def _key(request: HttpRequest) -> str | None:

@@ -16,6 +16,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
+from cms import cache as page_cache
 from cms.models import CampaignPage
 from tests.browser.helpers import assert_light, axe_check, shot, totp_code
 from tests.cms.builders import demo_site
@@ -50,9 +51,11 @@ def desk(browser: Browser, live_server: Any) -> Iterator[Callable[[], Page]]:
 @pytest.fixture
 def public_site(transactional_db: None, bamako: Branch, segou: Branch) -> Any:
     cache.clear()
+    page_cache.forget_local()
     built = demo_site()
     yield built
     cache.clear()
+    page_cache.forget_local()
 
 
 def outside_sites(page: Page) -> None:

@@ -18,6 +18,7 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 
+from cms import cache as page_cache
 from cms.editors import sync_editor
 from tests.cms.builders import demo_site
 from tests.conftest import _officer
@@ -27,8 +28,10 @@ from union.models import Branch, Member, Role
 @pytest.fixture(autouse=True)
 def _empty_page_cache() -> Iterator[None]:
     cache.clear()
+    page_cache.forget_local()
     yield
     cache.clear()
+    page_cache.forget_local()
 
 
 def _editor(branch: Branch, *, ended: bool = False) -> Member:
@@ -71,4 +74,5 @@ def site(_module_site: SimpleNamespace, db: None) -> SimpleNamespace:
         if hasattr(value, "refresh_from_db"):
             value.refresh_from_db()
     cache.clear()
+    page_cache.forget_local()
     return _module_site
