@@ -82,4 +82,4 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 messages: $(VENV)/.installed-run gettext
-	$(MANAGE) makemessages -l fr -l en $(I18N_IGNORE)
+	$(MANAGE) makemessages -l fr -l en --ignore=tests --no-location $(I18N_IGNORE)
