@@ -233,6 +233,9 @@ def test_member_ranks_candidates_without_javascript_and_finds_her_receipt_after_
     expect(other.get_by_role("heading", name="The count, stage by stage")).to_be_visible()
     axe_check(other)
     other.get_by_role("link", name=re.compile("Find your ballot")).click()
+    # axe must wait for the new page: run during the navigation it checks a half-laid-out one.
+    expect(other.get_by_role("heading", name="Ballots", level=1)).to_be_visible()
+    other.wait_for_load_state("load")
     axe_check(other)
     other.get_by_label("Your receipt code").fill(code)
     other.get_by_role("button", name="Find my ballot").click()
