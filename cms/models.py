@@ -110,6 +110,18 @@ def body_field() -> StreamField:
     return StreamField(BaseStreamBlock(), blank=True, verbose_name=_("body"))
 
 
+# What a home page or a section may hold (the join page sits once, under the home page).
+CONTENT_PAGE_TYPES = [
+    "cms.SectionPage",
+    "cms.CampaignPage",
+    "cms.NewsPage",
+    "cms.PublicationPage",
+    "cms.GuidePage",
+    "cms.EventPage",
+    "cms.StandardPage",
+]
+
+
 class HomePage(BasePage):
     hero_image = models.ForeignKey(
         "wagtailimages.Image",
@@ -130,16 +142,7 @@ class HomePage(BasePage):
     search_fields = [*BasePage.search_fields, index.SearchField("body")]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = [
-        "cms.SectionPage",
-        "cms.CampaignPage",
-        "cms.NewsPage",
-        "cms.PublicationPage",
-        "cms.GuidePage",
-        "cms.EventPage",
-        "cms.StandardPage",
-        "cms.JoinPage",
-    ]
+    subpage_types = [*CONTENT_PAGE_TYPES, "cms.JoinPage"]
 
     class Meta:
         verbose_name = _("home page")
@@ -176,15 +179,7 @@ class SectionPage(BasePage):
     search_fields = [*BasePage.search_fields, index.SearchField("body")]
 
     parent_page_types = ["cms.HomePage", "cms.SectionPage"]
-    subpage_types = [
-        "cms.SectionPage",
-        "cms.CampaignPage",
-        "cms.NewsPage",
-        "cms.PublicationPage",
-        "cms.GuidePage",
-        "cms.EventPage",
-        "cms.StandardPage",
-    ]
+    subpage_types = CONTENT_PAGE_TYPES
 
     class Meta:
         verbose_name = _("section")
