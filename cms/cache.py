@@ -76,12 +76,16 @@ _local: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 _local_lock = threading.Lock()
 
 
-def remember(key: str, compute: Callable[[], Any], seconds: int = DATA_SECONDS) -> Any:
+def remember(
+    key: str, compute: Callable[[], Any], seconds: int = DATA_SECONDS, *, shared: bool = True
+) -> Any:
     """What pages are built from (menus, lists, translations), computed once per publish.
 
     Shared by every page and every process; a publish changes the generation, so nothing
     here outlives the content it came from. Keep values small: plain data, or a model
-    instance with nothing loaded beyond its own row.
+    instance with nothing loaded beyond its own row. With shared=False the value is kept in
+    this process only (for what is cheaper to query again than to pickle, such as a page
+    with its StreamFields); callers must not change what they get back.
     """
     full_key = f"cms:data:{generation()}:{key}"
     now = time.monotonic()
@@ -90,10 +94,11 @@ def remember(key: str, compute: Callable[[], Any], seconds: int = DATA_SECONDS) 
         if held is not None and held[0] > now:
             _local.move_to_end(full_key)
             return held[1]
-    value = cache.get(full_key)
+    value = cache.get(full_key) if shared else None
     if value is None:
         value = compute()
-        cache.set(full_key, value, seconds)
+        if shared:
+            cache.set(full_key, value, seconds)
     if value is not None:
         with _local_lock:
             _local[full_key] = (now + min(LOCAL_SECONDS, seconds), value)

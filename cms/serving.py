@@ -10,6 +10,7 @@ its own, a hook some other app registered, anything not a GET.
 
 from __future__ import annotations
 
+import copy
 from functools import cache as once
 from typing import Any
 
@@ -57,9 +58,17 @@ def _find(request: HttpRequest, path: str) -> Page | None:
     if not entry:
         return None
     pk, label = entry
-    page = apps.get_model(label).objects.filter(pk=pk, live=True).first()
-    if page is not None:
-        request._wagtail_route_for_request = (page, [], {})  # type: ignore[attr-defined]
+    # The live page itself, kept in this process until the next publish (its query costs
+    # more than the rest of the lookup); each request works on its own copy.
+    live = page_cache.remember(
+        f"page:{pk}",
+        lambda: apps.get_model(label).objects.filter(pk=pk, live=True).first(),
+        shared=False,
+    )
+    if live is None:
+        return None
+    page = copy.copy(live)
+    request._wagtail_route_for_request = (page, [], {})  # type: ignore[attr-defined]
     return page
 
 
