@@ -56,6 +56,26 @@ def test_good_server_settings_start(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", "60 True"),
+        ("?conn_max_age=0", "0 True"),
+        ("?conn_max_age=600&conn_health_checks=false", "600 False"),
+    ],
+    ids=["kept-by-default", "one-per-request", "longer-without-checks"],
+)
+def test_database_connections_are_kept_between_requests_unless_told(tmp_path, query, expected):
+    show = SETUP + (
+        "; from django.conf import settings; d = settings.DATABASES['default']"
+        "; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    env = {**GOOD, "DATABASE_URL": GOOD["DATABASE_URL"] + query}
+    result = _run(env, "-c", show, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected.split()
+
+
+@pytest.mark.parametrize(
     ("changes", "named"),
     [
         ({"SECRET_KEY": None}, "SECRET_KEY"),

@@ -164,6 +164,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'solidaire.sqlite3'}")
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Keep each worker thread's connection between requests (checked before reuse): opening
+    # one costs more than building most pages. ?conn_max_age=0 in the URL turns it off.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = str(
+        DATABASES["default"].get("CONN_HEALTH_CHECKS", True)
+    ).lower() not in ("0", "false", "no", "off")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
