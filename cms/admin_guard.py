@@ -38,7 +38,7 @@ def second_factor_required(view: Callable[..., HttpResponse]) -> Callable[..., H
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if user.is_authenticated:
-            if not user.is_verified():  # type: ignore[union-attr]
+            if not user.is_verified():  # type: ignore[union-attr,attr-defined]  # django-otp adds it
                 query = urlencode({"next": request.get_full_path()})
                 return redirect(f"{reverse('union:two_factor')}?{query}")
             sync_editor(user)  # type: ignore[arg-type]

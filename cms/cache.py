@@ -39,13 +39,13 @@ def _seconds() -> int:
 # Each process reads the generation at most once a second: a cache hit then costs one
 # cache read, not two. Another process's publish reaches this one within that second.
 GENERATION_SECONDS = 1.0
-_seen = {"value": 0, "at": -GENERATION_SECONDS}
+_seen: dict[str, float] = {"value": 0, "at": -GENERATION_SECONDS}
 
 
 def generation() -> int:
     now = time.monotonic()
     if now - _seen["at"] < GENERATION_SECONDS and _seen["value"]:
-        return _seen["value"]
+        return int(_seen["value"])
     value = cache.get(GENERATION_KEY)
     if value is None:
         # Never go back to a generation this process has already used (a cleared cache).
@@ -60,7 +60,7 @@ def purge() -> None:
     try:
         value = cache.incr(GENERATION_KEY)
     except ValueError:
-        value = max(_seen["value"], 1) + 1
+        value = int(max(_seen["value"], 1)) + 1
         cache.set(GENERATION_KEY, value, None)
     _seen.update(value=int(value), at=time.monotonic())
 

@@ -7,7 +7,7 @@ an English statement until it is translated.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import translation
 from wagtail.models import Locale, Page, PageViewRestriction, Site
+from wagtail.query import PageQuerySet
 
 from cms import cache as page_cache
 from cms.memo import per_request
@@ -99,7 +100,7 @@ def children(section: Page) -> list[Page]:
                 translation_key__in=translated
             )
     pages = public(Page.objects.filter(query).live()).order_by("-first_published_at", "-pk")
-    return mark_languages(list(pages.specific()), section.locale_id)
+    return mark_languages(list(cast(PageQuerySet, pages).specific()), section.locale_id)
 
 
 def card(page: Page) -> dict[str, Any]:

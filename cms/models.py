@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks as wagtail_blocks
 from wagtail.admin.panels import FieldPanel, HelpPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 from wagtail.search import index
 
 from cms import cache, listings, navigation
@@ -154,7 +154,8 @@ class HomePage(BasePage):
         return context
 
     def _lists(self) -> dict[str, list[dict[str, Any]]]:
-        locale = listings.locales().get(listings.language_codes()[self.locale_id], self.locale)
+        code = listings.language_codes()[self.locale_id]
+        locale = listings.locales().get(code) or Locale.objects.get(pk=self.locale_id)
         campaigns = listings.localized(CampaignPage, locale).filter(
             status=CampaignPage.Status.ONGOING
         )[:3]
@@ -195,7 +196,8 @@ class SectionPage(BasePage):
     def _lists(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Events still to come first, then everything else, newest first."""
         now = timezone.now()
-        upcoming, others = [], []
+        upcoming: list[dict[str, Any]] = []
+        others: list[dict[str, Any]] = []
         for page in listings.children(self):
             coming = isinstance(page, EventPage) and page.start >= now
             (upcoming if coming else others).append(listings.card(page))

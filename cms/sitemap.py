@@ -36,7 +36,7 @@ class PagesSitemap(Sitemap):
     def lastmod(self, page: Page) -> Any:
         return page.last_published_at or page.latest_revision_created_at
 
-    def get_urls(self, page: int = 1, site: Any = None, protocol: str | None = None) -> Any:
+    def get_urls(self, page: int | str = 1, site: Any = None, protocol: str | None = None) -> Any:
         protocol = protocol or self.request.scheme
         domain = self.request.get_host()
         codes = dict(Locale.objects.values_list("pk", "language_code"))

@@ -157,7 +157,7 @@ def branches_figure() -> Figure:
     """Branches with at least the minimum of members; a smaller one is not counted at all."""
     from union.models import Branch, MemberStatus
 
-    sizes = (
+    counted = (
         Branch.objects.filter(is_national=False)
         .annotate(
             size=Count(
@@ -168,7 +168,7 @@ def branches_figure() -> Figure:
         .filter(size__gte=minimum())
         .values_list("size", flat=True)
     )
-    sizes = list(sizes)
+    sizes = list(counted)
     # Exact: the number of branches is public, and each one counted is large enough.
     return Figure(value=len(sizes), basis=sum(sizes), exact=True)
 

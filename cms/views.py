@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
@@ -13,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.static import serve as static_serve
 from wagtail import views as wagtail_views
 from wagtail.models import Page
+from wagtail.query import PageQuerySet
 
 from cms import cache, listings, navigation, serving
 
@@ -42,7 +44,8 @@ def search(request: HttpRequest) -> HttpResponse:
     results = []
     if query:
         locale = listings.active_locale()
-        pages = listings.public(Page.objects.live()).filter(locale=locale).specific()
+        live = listings.public(Page.objects.live()).filter(locale=locale)
+        pages = cast(PageQuerySet, live).specific()
         results = list(pages.search(query)[:100])
     context = {
         "query": query,
@@ -72,9 +75,9 @@ def join(request: HttpRequest) -> HttpResponseRedirect:
     return response
 
 
-def rendition(request: HttpRequest, path: str) -> HttpResponse:
+def rendition(request: HttpRequest, path: str) -> HttpResponseBase:
     """Image renditions (resized, re-encoded, no camera metadata). The originals, which may
     carry the place a photo was taken, are never served."""
-    response = static_serve(request, path, document_root=Path(settings.MEDIA_ROOT) / "images")
+    response = static_serve(request, path, document_root=str(Path(settings.MEDIA_ROOT) / "images"))
     response["Cache-Control"] = "public, max-age=604800"
     return response
