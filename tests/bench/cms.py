@@ -1,14 +1,15 @@
 """The public site under a real server: its pages against a hello-world in the same run.
 
     tests/with_services.sh .venv/bin/python -m tests.bench.cms        # on its own
-    (or as the "cms" section of `make bench`, once wired in tests/bench/__main__.py)
+    make bench                                                         # its "cms" section
 
 In a fresh test database: the demo public site (English and French, every page type) and
-enough members for the live figures to show. Two gunicorn servers on 127.0.0.1 (gthread
-workers), the one with the page cache as deployed, the other with CMS_CACHE_SECONDS=0 so
-that every page is built; the same keep-alive clients load a hello-world GET (the same
-middleware, no page) and then each page. The cache is Redis when TEST_REDIS_URL is set
-(as in production), else the embedded default's file cache.
+enough members for the live figures to show. gunicorn on 127.0.0.1 (tests/bench/server.py)
+three times: with the page cache as deployed; with CMS_CACHE_SECONDS=0, so that every page
+is built; and the same opening a database connection per request, for comparison. In each,
+the same keep-alive clients load a hello-world GET (the same middleware, no page) and then
+each page. The cache is Redis when TEST_REDIS_URL is set (as in production), else the
+embedded default's file cache.
 
 Targets: cached pages at least 0.5x the hello-world's requests per second, uncached at
 least 0.1x, at most 15 queries per page (counted in-process, uncached). Timings depend on
@@ -18,24 +19,11 @@ the machine: they are printed beside the targets, never turned into a failure.
 from __future__ import annotations
 
 import http.client
-import itertools
 import os
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-REPO = Path(__file__).resolve().parents[2]
-HOST = "127.0.0.1"
 HELLO = "/bench/hello-get/"
 TARGET_CACHED = 0.5
 TARGET_UNCACHED = 0.1
@@ -57,124 +45,33 @@ class Result:
     p50_ms: float
     p95_ms: float
     errors: int
-    queries: int | None = None
     size: int = 0
 
 
-def _database_url(conn_max_age: int | None = None) -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    auth = quote(s.get("USER") or "", safe="")
-    if s.get("PASSWORD"):
-        auth += ":" + quote(s["PASSWORD"], safe="")
-    host = s.get("HOST") or ""
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    query = f"?conn_max_age={conn_max_age}" if conn_max_age is not None else ""
-    return f"postgres://{auth}@{host}{port}/{quote(s['NAME'], safe='')}{query}"
+def _classify(status: int, body: bytes) -> str:
+    return "ok" if status == 200 else f"HTTP {status}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _gunicorn(*, env: dict[str, str], workers: int, threads: int, tmp: Path) -> Iterator[int]:
-    port = _free_port()
-    log = tmp / f"gunicorn-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "union.wsgi:application",
-        f"--bind={HOST}:{port}",
-        f"--workers={workers}",
-        f"--threads={threads}",
-        "--worker-class=gthread",
-        "--keep-alive=30",
-        "--timeout=60",
-        "--log-level=warning",
-        "--error-logfile=-",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-            try:
-                conn = http.client.HTTPConnection(HOST, port, timeout=5)
-                conn.request("GET", HELLO)
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn not ready:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _load(port: int, path: str, *, requests: int, clients: int, label: str) -> Result:
+def _load(srv: Any, path: str, *, requests: int, clients: int, label: str) -> Result:
     """GET `path` `requests` times from `clients` keep-alive connections at once."""
-    counter = itertools.count()
-    latencies: list[float] = []
-    errors = 0
-    size = 0
-    lock = threading.Lock()
+    from tests.bench import server as bench_server
 
-    def client() -> None:
-        nonlocal errors, size
-        conn = http.client.HTTPConnection(HOST, port, timeout=60)
-        mine: list[float] = []
-        bad = 0
-        try:
-            while next(counter) < requests:
-                started = time.perf_counter()
-                try:
-                    conn.request("GET", path, headers={"Accept-Language": "fr,en;q=0.5"})
-                    response = conn.getresponse()
-                    body = response.read()
-                    if response.status != 200:
-                        bad += 1
-                    else:
-                        size = len(body)
-                except (OSError, http.client.HTTPException):
-                    bad += 1
-                    conn.close()
-                mine.append((time.perf_counter() - started) * 1000)
-        finally:
-            conn.close()
-            with lock:
-                latencies.extend(mine)
-                errors += bad
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    seconds = time.perf_counter() - started
-    ordered = sorted(latencies) or [0.0]
+    headers = {"Accept-Language": "fr,en;q=0.5", "Host": f"{bench_server.HOST}:{srv.port}"}
+    get = bench_server.Request(path, b"", headers, method="GET")
+    run = bench_server.drive(srv, [get] * requests, clients=clients, classify=_classify)
+    conn = http.client.HTTPConnection(bench_server.HOST, srv.port, timeout=60)
+    try:
+        conn.request("GET", path, headers=headers)
+        size = len(conn.getresponse().read())
+    finally:
+        conn.close()
     return Result(
         label=label,
         path=path,
-        per_second=len(latencies) / seconds if seconds else 0.0,
-        p50_ms=statistics.median(ordered),
-        p95_ms=ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-        errors=errors,
+        per_second=run.per_second,
+        p50_ms=run.percentile(50),
+        p95_ms=run.percentile(95),
+        errors=run.requests - run.outcomes["ok"],
         size=size,
     )
 
@@ -248,54 +145,32 @@ def run(*, requests: int = 600, clients: int = 8, workers: int = 2, threads: int
     queries = _count_queries(pages)
     connection.close()  # the servers need the database; this process is done writing
 
-    cache_url = os.environ.get("TEST_REDIS_URL", "")
+    from tests.bench import server as bench_server
+
+    cache_url = bench_server.redis_cache_url()
     lines = [
         f"== Public site under gunicorn ({workers} gthread workers x {threads} threads, "
         f"{clients} keep-alive clients, {requests} requests per page; CPUs: {os.cpu_count()}) ==",
+        f"   cache: {'Redis (CACHE_URL)' if cache_url else 'file cache (embedded default)'}",
     ]
-    with tempfile.TemporaryDirectory(prefix="solidaire-bench-cms-") as name:
-        tmp = Path(name)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.bench.cms_server",
-            "DATABASE_URL": _database_url(),
-            "SECURE_HTTPS": "false",
-            "ALLOWED_HOSTS": HOST,
-            "STATIC_ROOT": str(tmp / "static"),
-            "SOLIDAIRE_VAR_DIR": str(tmp / "var"),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        env.pop("SOLIDAIRE_PLAIN_STATIC", None)
-        if cache_url:
-            env["CACHE_URL"] = cache_url.rsplit("/", 1)[0] + "/3"
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            timeout=600,
-        )
-        lines.append(
-            f"   cache: {'Redis (CACHE_URL)' if cache_url else 'file cache (embedded default)'}"
-        )
-        results: dict[str, list[Result]] = {}
-        for mode, seconds, conn_max_age, _target in MODES:
-            server_env = {
-                **env,
-                "CMS_CACHE_SECONDS": seconds,
-                "DATABASE_URL": _database_url(conn_max_age),
-            }
-            with _gunicorn(env=server_env, workers=workers, threads=threads, tmp=tmp) as port:
-                # Warm up: workers started, renditions made, cache filled.
-                for _label, path in pages:
-                    _load(port, path, requests=2 * clients, clients=clients, label="warm-up")
-                _load(port, HELLO, requests=2 * clients, clients=clients, label="warm-up")
-                hello = _load(port, HELLO, requests=requests, clients=clients, label="hello")
-                measured = [
-                    _load(port, path, requests=requests, clients=clients, label=label)
-                    for label, path in pages
-                ]
-                results[mode] = [hello, *measured]
+    results: dict[str, list[Result]] = {}
+    for mode, seconds, conn_max_age, _target in MODES:
+        with bench_server.gunicorn(
+            workers=workers,
+            threads=threads,
+            conn_max_age=conn_max_age,
+            cache_url=cache_url,
+            env={"CMS_CACHE_SECONDS": seconds},
+        ) as srv:
+            # Warm up: workers started, renditions made, cache filled.
+            for _label, path in [*pages, ("hello", HELLO)]:
+                _load(srv, path, requests=2 * clients, clients=clients, label="warm-up")
+            hello = _load(srv, HELLO, requests=requests, clients=clients, label="hello")
+            measured = [
+                _load(srv, path, requests=requests, clients=clients, label=label)
+                for label, path in pages
+            ]
+            results[mode] = [hello, *measured]
 
     for mode, _seconds, _conn_max_age, target in MODES:
         hello, *measured = results[mode]

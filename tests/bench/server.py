@@ -2,8 +2,9 @@
 
 - gunicorn(...) starts gunicorn on 127.0.0.1 (a free port) against the database the
   benchmark is using (its own test database), with tests.bench.server_settings: the
-  project's settings plus a hello-world POST at /bench/hello/. It is stopped (TERM, then
-  KILL after a grace period) when the `with` block ends, whatever happens inside.
+  project's settings plus a hello-world POST at /bench/hello/ and GET at
+  /bench/hello-get/. It is stopped (TERM, then KILL after a grace period) when the `with`
+  block ends, whatever happens inside.
 - drive(...) sends a fixed list of requests from N concurrent clients (threads, one
   keep-alive connection each) and returns what came back and how long it took. Bounded:
   it stops at the end of the list or at its deadline, whichever comes first.
@@ -52,8 +53,9 @@ class Server:
         return self.log.read_text(errors="replace")[-chars:]
 
 
-def database_url(conn_max_age: int = 0) -> str:
-    """The URL of the database this process is connected to (the bench's test database)."""
+def database_url(conn_max_age: int | None = None) -> str:
+    """The URL of the database this process is connected to (the bench's test database).
+    conn_max_age None leaves the deployed default (connections kept 60 s)."""
     s = connection.settings_dict
     if connection.vendor != "postgresql":
         raise RuntimeError("the server benchmark needs PostgreSQL")
@@ -62,7 +64,7 @@ def database_url(conn_max_age: int = 0) -> str:
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     host = s.get("HOST") or ""
     port = f":{s['PORT']}" if s.get("PORT") else ""
-    query = f"?conn_max_age={conn_max_age}" if conn_max_age else ""
+    query = f"?conn_max_age={conn_max_age}" if conn_max_age is not None else ""
     return f"postgres://{auth}{host}{port}/{quote(s['NAME'], safe='')}{query}"
 
 
@@ -94,26 +96,29 @@ def gunicorn(
     *,
     workers: int = 3,
     threads: int = 4,
-    conn_max_age: int = 0,
+    conn_max_age: int | None = None,
     cache_url: str | None = None,
+    env: dict[str, str] | None = None,
     ready_timeout: float = 60,
 ) -> Iterator[Server]:
     """gunicorn (gthread workers) on a free loopback port, stopped on exit.
 
     cache_url: the server's CACHE_URL (sessions are cached_db); unset, the settings'
-    default (a file cache in SOLIDAIRE_VAR_DIR).
+    default (a file cache in SOLIDAIRE_VAR_DIR). env: more settings for the server.
     """
     port = _free_port()
-    env = {
+    server_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.bench.server_settings",
         "DATABASE_URL": database_url(conn_max_age),
         "SECURE_HTTPS": "false",
         "ALLOWED_HOSTS": HOST,
         "PYTHONDONTWRITEBYTECODE": "1",
+        **(env or {}),
     }
+    server_env.pop("SOLIDAIRE_PLAIN_STATIC", None)  # served as deployed: hashed, compressed
     if cache_url:
-        env["CACHE_URL"] = cache_url
+        server_env["CACHE_URL"] = cache_url
     command = [
         sys.executable,
         "-m",
@@ -133,18 +138,19 @@ def gunicorn(
     with tempfile.TemporaryDirectory(prefix="solidaire-bench-") as tmp:
         # Static files collected as a deployment does (hashed names, the manifest), into
         # a directory of this run's own: the shared staticfiles/ may be stale or in use.
-        env["STATIC_ROOT"] = str(Path(tmp) / "static")
+        server_env["STATIC_ROOT"] = str(Path(tmp) / "static")
+        server_env["SOLIDAIRE_VAR_DIR"] = str(Path(tmp) / "var")
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
             cwd=REPO,
-            env=env,
+            env=server_env,
             check=True,
             timeout=600,
         )
         log = Path(tmp) / "gunicorn.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+                command, cwd=REPO, env=server_env, stdout=out, stderr=subprocess.STDOUT
             )
         try:
             _wait_ready(proc, port, log, ready_timeout)
@@ -154,7 +160,8 @@ def gunicorn(
                 threads=threads,
                 description=(
                     f"gunicorn, {workers} gthread workers x {threads} threads, "
-                    f"CONN_MAX_AGE={conn_max_age}, cache "
+                    f"CONN_MAX_AGE={'60 (default)' if conn_max_age is None else conn_max_age}, "
+                    "cache "
                     f"{cache_url.split('://')[0] if cache_url else 'default (file)'}"
                 ),
                 log=log,
@@ -175,6 +182,7 @@ class Request:
     body: bytes
     headers: dict[str, str]
     key: int = 0  # the caller's tag (a member), passed back with the outcome
+    method: str = "POST"
 
 
 @dataclass
@@ -223,7 +231,7 @@ def drive(
     keep: Callable[[str], bool] = lambda outcome: False,
     deadline_s: float = 1800,
 ) -> Run:
-    """POST every request once, `clients` at a time, in list order.
+    """Send every request once, `clients` at a time, in list order.
 
     Clients take the next request from the shared list as soon as they are free, so two
     requests next to each other in the list go out at about the same moment from two
@@ -250,7 +258,9 @@ def drive(
                 request = requests[i]
                 started = time.perf_counter()
                 try:
-                    conn.request("POST", request.path, body=request.body, headers=request.headers)
+                    conn.request(
+                        request.method, request.path, body=request.body, headers=request.headers
+                    )
                     response = conn.getresponse()
                     body = response.read()
                     outcome = classify(response.status, body)

@@ -1,4 +1,5 @@
-"""The project's URLs plus /bench/hello/: the cheapest POST the same server can answer."""
+"""The project's URLs plus /bench/hello/ and /bench/hello-get/: the cheapest POST and GET
+the same server can answer, through the same middleware as every page."""
 
 from __future__ import annotations
 
@@ -15,4 +16,12 @@ def hello(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"Hello, world\n", content_type="text/plain")
 
 
-urlpatterns = [path("bench/hello/", hello, name="bench_hello"), *project_urlpatterns]
+def hello_get(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"Hello, world\n", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/hello/", hello, name="bench_hello"),
+    path("bench/hello-get/", hello_get, name="bench_hello_get"),
+    *project_urlpatterns,
+]

@@ -275,7 +275,7 @@ def bench_casting(
     clients: int = CASTING_CLIENTS,
     workers: int = 4,
     threads: int = 8,  # 32 request threads for 32 clients: none waits in the listen queue
-    conn_max_age: int = 0,  # as deployed (docs/deploy.md): a database connection per request
+    conn_max_age: int | None = None,  # None: as deployed (docs/deploy.md), kept 60 s
     hello_requests: int | None = None,
     rounds: int = 8,
 ) -> dict[str, Any]:
@@ -489,7 +489,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="casting: gunicorn workers")
     parser.add_argument("--threads", type=int, default=8, help="casting: threads per worker")
     parser.add_argument(
-        "--conn-max-age", type=int, default=0, help="casting: server's CONN_MAX_AGE (s)"
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="casting: server's CONN_MAX_AGE (s); default as deployed (60)",
     )
     parser.add_argument(
         "--rounds", type=int, default=8, help="casting: turns of hello-world then casting"
