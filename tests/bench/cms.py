@@ -115,12 +115,16 @@ def _seed() -> list[tuple[str, str]]:
     ]
 
 
-def _count_queries(pages: list[tuple[str, str]]) -> dict[str, int]:
-    """Queries of an uncached page (after a first view, which makes the image renditions)."""
+def _count_queries(pages: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """Queries of an uncached page, (cold, warm): built just after a publish, when every
+    list, menu and route is worked out again; then built again from what that remembered.
+    (After a first view, which makes the image renditions.)"""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from cms import cache as page_cache
 
     saved = settings.CMS_CACHE_SECONDS
     settings.CMS_CACHE_SECONDS = 0
@@ -129,9 +133,13 @@ def _count_queries(pages: list[tuple[str, str]]) -> dict[str, int]:
         client = Client(HTTP_ACCEPT_LANGUAGE="fr,en;q=0.5")
         for _label, path in pages:
             client.get(path)
-            with CaptureQueriesContext(connection) as queries:
+            page_cache.purge()  # as a publish does
+            page_cache.forget_local()
+            with CaptureQueriesContext(connection) as cold:
                 client.get(path)
-            counts[path] = len(queries)
+            with CaptureQueriesContext(connection) as warm:
+                client.get(path)
+            counts[path] = (len(cold), len(warm))
     finally:
         settings.CMS_CACHE_SECONDS = saved
     return counts
@@ -182,23 +190,26 @@ def run(*, requests: int = 600, clients: int = 8, workers: int = 2, threads: int
         )
         lines.append(
             f"   {'page':<34}{'req/s':>8}{'ratio':>8}{'p50 ms':>8}{'p95 ms':>8}"
-            f"{'KB':>6}{'queries':>9}{'errors':>8}"
+            f"{'KB':>6}{'queries cold/warm':>19}{'errors':>8}"
         )
         worst = min(r.per_second for r in measured) / hello.per_second
         for r in measured:
             ratio = r.per_second / hello.per_second
             lines.append(
                 f"   {r.label:<34}{r.per_second:8,.0f}{ratio:7.2f}x{r.p50_ms:8.1f}{r.p95_ms:8.1f}"
-                f"{r.size / 1024:6.1f}{queries.get(r.path, 0):9d}{r.errors:8d}"
+                f"{r.size / 1024:6.1f}{'{} / {}'.format(*queries[r.path]):>19}{r.errors:8d}"
             )
         if target:
             verdict = "meets" if worst >= target else "BELOW"
             lines.append(f"   worst ratio {worst:.2f}x (target >= {target}x: {verdict})")
         else:
             lines.append(f"   worst ratio {worst:.2f}x")
-    most = max(queries.values())
+    most = max(cold for cold, _warm in queries.values())
     verdict = "meets" if most <= MAX_QUERIES else "ABOVE"
-    lines.append(f"\n   most queries on a page: {most} (target <= {MAX_QUERIES}: {verdict})")
+    lines.append(
+        f"\n   most queries on a page, built cold after a publish: {most} "
+        f"(target <= {MAX_QUERIES}: {verdict})"
+    )
     return lines
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.test import Client
-from wagtail.models import PageViewRestriction
+import pytest
+from django.test import Client, RequestFactory
+from django.utils import translation
+from wagtail.models import Page, PageViewRestriction, Site
 
 from cms import cache as page_cache
+from cms import serving
 
 
 def test_a_page_behind_a_password_asks_for_it(client: Client, site, settings) -> None:
@@ -70,3 +73,24 @@ def test_a_published_edit_shows_at_once_without_the_page_cache(
     assert "Decriminalise now, everywhere" in client.get(site.campaign.url).content.decode()
     # The home page's lists are rebuilt too.
     assert "Decriminalise now, everywhere" in client.get(site.home.url).content.decode()
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "km"])
+def test_finding_a_page_by_its_address_agrees_with_wagtails_walk(
+    rf: RequestFactory, site, language: str
+) -> None:
+    """For every page of the site, in a language with its own tree, in one without (Khmer
+    falls back to English) and under an unpublished section: the same page or none."""
+    site.campaigns.unpublish()  # its pages are still served; itself is not
+    wagtail_site = Site.objects.get(is_default_site=True)
+    paths = {"", "nowhere/", "campaigns/nowhere/", "campagnes/"}
+    for page in Page.objects.filter(depth__gte=2):
+        home_path = page.get_ancestors(inclusive=True).get(depth=2).url_path
+        paths.add(page.url_path.removeprefix(home_path))
+    assert len(paths) > 20
+    with translation.override(language):
+        for path in sorted(paths):
+            request = rf.get(f"/{language}/{path}")
+            walked = Page.route_for_request(request, path)
+            expected = (walked[0].pk, walked[0].specific_class._meta.label_lower) if walked else ""
+            assert serving._route_by_address(wagtail_site, path) == expected, path
