@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from union import permissions
-from union.models import Member, MemberStatus
+from union.models import Branch, Member, MemberStatus
 from union.permissions import Perm
 
 if TYPE_CHECKING:
@@ -48,15 +48,20 @@ def sync_standing(member: Member) -> Member:
         target = MemberStatus.ACTIVE
     else:
         return member
-    with translation.override(branch_language(member)):
-        reason = (
-            _("Dues unpaid beyond the grace months.")
-            if target == MemberStatus.LAPSED
-            else _("Dues paid up.")
-        )
+    if target == MemberStatus.LAPSED:
+        reason = lapse_reason(member.branch)
+    else:
+        with translation.override(branch_language(member.branch)):
+            reason = _("Dues paid up.")
     return change_member_status(actor=None, member=member, to=target, reason=reason)
 
 
-def branch_language(member: Member) -> str:
-    languages = member.branch.languages or []
+def lapse_reason(branch: Branch) -> str:
+    """What the status history says of a member lapsed by the system, in the branch's language."""
+    with translation.override(branch_language(branch)):
+        return str(_("Dues unpaid beyond the grace months."))
+
+
+def branch_language(branch: Branch) -> str:
+    languages = branch.languages or []
     return languages[0] if languages else translation.get_language() or "en"

@@ -39,8 +39,16 @@ from dues import money
 from dues.models import Allocation, DuesAccount, DuesPlan, EntryKind, LedgerEntry, Rate
 from dues.selectors import arrears_beyond_grace, counts_q, owed_months_subquery
 from dues.services import allocation
-from dues.services.common import lock_member, sync_standing
-from union.models import Branch, ContactPreference, Member, MemberStatus
+from dues.services.common import lapse_reason, lock_member, sync_standing
+from union.models import (
+    AuditAction,
+    AuditEvent,
+    Branch,
+    ContactPreference,
+    Member,
+    MemberStatus,
+    MemberStatusChange,
+)
 
 
 @dataclass
@@ -221,20 +229,58 @@ def settle_credit(*, branch: Branch | None = None) -> int:
     return len(ids)
 
 
+LAPSE_CHUNK = 1000  # members locked and lapsed per transaction
+
+
 def lapse_members_in_arrears(*, branch: Branch | None = None) -> int:
     """Active members now behind beyond their grace months become lapsed (status history
-    records the system). Returns how many lapsed."""
-    ids = list(
-        Member.objects.filter(status=MemberStatus.ACTIVE, branch_id__in=_branch_ids(branch))
-        .filter(arrears_beyond_grace())
-        .values_list("pk", flat=True)
+    records the system, the audit log the change). Set-based, LAPSE_CHUNK members per
+    transaction. Returns how many lapsed."""
+    branches = Branch.objects.filter(pk__in=_branch_ids(branch)).order_by("pk")
+    return sum(_lapse_branch(b) for b in branches)
+
+
+def _lapse_branch(branch: Branch) -> int:
+    behind = Member.objects.filter(status=MemberStatus.ACTIVE, branch=branch).filter(
+        arrears_beyond_grace()
     )
-    lapsed = 0
-    for member_id in ids:
+    reason = lapse_reason(branch)
+    lapsed = after = 0
+    while True:
         with transaction.atomic():
-            member = sync_standing(lock_member(member_id))
-            lapsed += member.status == MemberStatus.LAPSED
-    return lapsed
+            # Lock a chunk (payments take the same lock), then ask again in a new statement:
+            # a payment that committed while a lock was awaited must count.
+            locked = list(
+                behind.select_for_update()
+                .filter(pk__gt=after)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:LAPSE_CHUNK]
+            )
+            if not locked:
+                return lapsed
+            after = locked[-1]
+            members = list(behind.filter(pk__in=locked).values_list("pk", "public_id"))
+            now = timezone.now()
+            MemberStatusChange.objects.bulk_create(
+                MemberStatusChange(
+                    member_id=pk,
+                    from_status=MemberStatus.ACTIVE,
+                    to_status=MemberStatus.LAPSED,
+                    reason=reason,
+                    changed_at=now,
+                )
+                for pk, _public_id in members
+            )
+            Member.objects.filter(pk__in=[pk for pk, _ in members]).update(
+                status=MemberStatus.LAPSED, status_changed_at=now
+            )
+            AuditEvent.objects.bulk_create(
+                AuditEvent(
+                    action=AuditAction.MEMBER_STATUS, target=f"member:{public_id}", branch=branch
+                )
+                for _pk, public_id in members
+            )
+            lapsed += len(members)
 
 
 def queue_reminders(*, branch: Branch, today: date | None = None) -> int:

@@ -7,14 +7,19 @@ makes them active again. The status history shows both, authored by the system.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import time_machine
+from django.db import connection, transaction
 
 from dues import money, selectors
 from dues.services import ledger, runs
+from dues.services.common import lock_member
 from tests.dues.conftest import JOINED, charge, pay
 from tests.factories import MemberFactory
-from union.models import MemberStatus, MemberStatusChange
+from union.models import AuditAction, AuditEvent, MemberStatus, MemberStatusChange
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +118,73 @@ def test_lapsed_members_are_not_charged_and_lapsing_twice_changes_nothing(member
     result = runs.charge_period(period=money.parse_period("2026-11"), branch=bamako)
     assert result.charged == 0
     assert MemberStatusChange.objects.filter(to_status=MemberStatus.LAPSED).count() == 3
+
+
+@time_machine.travel(MID_NOVEMBER, tick=False)
+def test_lapsing_goes_by_chunks_with_history_and_audit_for_each_member(
+    members, bamako, monkeypatch, django_assert_max_num_queries
+):
+    more = [MemberFactory(branch=bamako, joined_on=JOINED) for _ in range(4)]
+    charge(bamako, "2026-07", "2026-08", "2026-09", "2026-10")
+    monkeypatch.setattr(runs, "LAPSE_CHUNK", 3)
+    # Per chunk: lock, check again, history, status, audit, savepoint and its release; three
+    # chunks and the empty one that ends the run. Not per member.
+    with django_assert_max_num_queries(2 + 4 * 7):
+        assert runs.lapse_members_in_arrears(branch=bamako) == 7
+    everyone = [*members.values(), *more]
+    for person in everyone:
+        person.refresh_from_db()
+        assert person.status == MemberStatus.LAPSED
+        change = MemberStatusChange.objects.get(member=person)
+        assert (change.from_status, change.to_status, change.changed_by_id) == (
+            MemberStatus.ACTIVE,
+            MemberStatus.LAPSED,
+            None,
+        )
+        assert change.reason == "Cotisations impayées au-delà des mois de grâce."  # Bamako's
+        assert person.status_changed_at == change.changed_at
+    audited = AuditEvent.objects.filter(action=AuditAction.MEMBER_STATUS, branch=bamako)
+    assert sorted(audited.values_list("target", flat=True)) == sorted(
+        f"member:{p.public_id}" for p in everyone
+    )
+
+
+def _wait_for_a_lock_wait(timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the lapsing run never waited for the member's lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_committed_while_lapsing_waits_for_its_lock_counts(treasurer, members, bamako):
+    awa = members["four_behind"]
+    outcome: dict[str, int] = {}
+
+    def lapse() -> None:
+        try:
+            outcome["lapsed"] = runs.lapse_members_in_arrears(branch=bamako)
+        finally:
+            connection.close()
+
+    with time_machine.travel(MID_NOVEMBER, tick=False):
+        charge(bamako, "2026-07", "2026-08", "2026-09", "2026-10", "2026-11")
+        thread = threading.Thread(target=lapse)
+        with transaction.atomic():
+            lock_member(awa.pk)
+            pay(treasurer, awa, 1000, "R1")  # July paid: back within the grace months
+            thread.start()
+            _wait_for_a_lock_wait()  # the run has chosen Awa and waits for her lock
+        thread.join(timeout=30)
+    assert outcome["lapsed"] == 2  # the two others
+    awa.refresh_from_db()
+    assert awa.status == MemberStatus.ACTIVE
+    assert not MemberStatusChange.objects.filter(member=awa, to_status=MemberStatus.LAPSED)
