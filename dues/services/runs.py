@@ -283,10 +283,13 @@ def _lapse_branch(branch: Branch) -> int:
             lapsed += len(members)
 
 
+REMINDER_CHUNK = 500  # reminders written per bulk insert
+
+
 def queue_reminders(*, branch: Branch, today: date | None = None) -> int:
     """A reminder in the outbox for each active member at least one month behind who agreed
     to be contacted: once per member and month (dedupe key). Nobody else gets anything."""
-    from union.notifications.services import choose_channel, notify_member
+    from union.notifications.services import choose_channel, notify_members
 
     today = today or money.local_today(branch.time_zone)
     current = money.month_start(today)
@@ -306,19 +309,19 @@ def queue_reminders(*, branch: Branch, today: date | None = None) -> int:
         .select_related("branch")
     )
     queued = 0
-    for member in members.iterator(chunk_size=500):
+    batch: list[tuple[Member, str, dict[str, Any]]] = []
+    for member in members.iterator(chunk_size=REMINDER_CHUNK):
         if not choose_channel(member):
             continue
-        with transaction.atomic():
-            notify_member(
-                member=member,
-                kind="dues_reminder",
-                dedupe_key=f"dues-reminder:{member.pk}:{current:%Y-%m}",
-                context={
-                    "months": member.behind,
-                    "amount": max(member.balance or 0, 0),
-                    "currency": branch.currency,
-                },
-            )
+        context = {
+            "months": member.behind,
+            "amount": max(member.balance or 0, 0),
+            "currency": branch.currency,
+        }
+        batch.append((member, f"dues-reminder:{member.pk}:{current:%Y-%m}", context))
         queued += 1
+        if len(batch) == REMINDER_CHUNK:
+            notify_members(kind="dues_reminder", messages_for=batch)
+            batch = []
+    notify_members(kind="dues_reminder", messages_for=batch)
     return queued

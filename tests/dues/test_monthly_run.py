@@ -187,3 +187,38 @@ def test_period_arithmetic():
     assert money.to_minor(money.Decimal("1000"), "XOF") == 1000
     with pytest.raises(ValueError):
         money.to_minor(money.Decimal("10.5"), "XOF")
+
+
+def test_reminders_are_written_in_bulk_and_sent_after_commit(
+    bamako, bko_plan, monkeypatch, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    people = [
+        MemberFactory(
+            branch=bamako,
+            joined_on=JOINED,
+            contact_preference=ContactPreference.SMS,
+            consent_sms=True,
+            phone=f"+2237000010{i}",
+        )
+        for i in range(7)
+    ]
+    sent: list[int] = []
+    monkeypatch.setattr(runs, "REMINDER_CHUNK", 3)
+    monkeypatch.setattr("union.tasks.send_notification.delay", sent.append)
+    with time_machine.travel("2026-11-05 10:00:00+00:00", tick=False):
+        charge(bamako, "2026-10", "2026-11")
+        # The members' query, then per chunk of 3: the outbox check, the insert, the rows
+        # to send (+ savepoints). Not per member.
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            django_assert_max_num_queries(3 + 3 * 5),
+        ):
+            assert runs.queue_reminders(branch=bamako) == 7
+        reminders = Notification.objects.filter(kind="dues_reminder")
+        assert sorted(reminders.values_list("member_id", flat=True)) == sorted(p.pk for p in people)
+        assert sorted(sent) == sorted(reminders.values_list("pk", flat=True))
+        # Again: nothing new is written or sent.
+        with django_capture_on_commit_callbacks(execute=True):
+            assert runs.queue_reminders(branch=bamako) == 7
+    assert reminders.count() == 7
+    assert len(sent) == 7

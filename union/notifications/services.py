@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.mail import EmailMessage
@@ -71,6 +72,53 @@ def notify_member(
         # The sweeper sends the row later.
         transaction.on_commit(lambda: send_notification.delay(notification.pk), robust=True)
     return notification
+
+
+def notify_members(*, kind: str, messages_for: list[tuple[Member, str, dict[str, Any]]]) -> int:
+    """notify_member for many (member, dedupe_key, context) at once: one query skips those
+    already in the outbox, one bulk insert adds the rest (a row made meanwhile by another
+    run wins, as with notify_member), and each new pending row is sent after commit.
+    Returns how many rows were new."""
+    keys = [key for _member, key, _context in messages_for]
+    done = set(
+        Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )
+    rows = []
+    for member, key, context in messages_for:
+        if key in done:
+            continue
+        done.add(key)
+        channel = choose_channel(member)
+        subject, body = messages.render(kind, member.preferred_language, context)
+        rows.append(
+            Notification(
+                member=member,
+                kind=kind,
+                channel=channel,
+                subject=subject,
+                body=body,
+                dedupe_key=key,
+                status=NotificationStatus.PENDING if channel else NotificationStatus.SUPPRESSED,
+            )
+        )
+    if not rows:
+        return 0
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        pending = list(
+            Notification.objects.filter(
+                dedupe_key__in=[row.dedupe_key for row in rows],
+                status=NotificationStatus.PENDING,
+                attempts=0,
+            ).values_list("pk", flat=True)
+        )
+    from union.tasks import send_notification
+
+    for pk in pending:
+        # Sending twice is harmless (claim() lets one through); a broker that is down
+        # leaves the row to the sweeper.
+        transaction.on_commit(partial(send_notification.delay, pk), robust=True)
+    return len(rows)
 
 
 def claim(notification_id: int) -> Notification | None:
