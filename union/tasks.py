@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from celery import shared_task
 
 from union.notifications import services as notifications
@@ -21,10 +23,15 @@ def send_notification(notification_id: int) -> bool:
     return notifications.deliver(notification_id)
 
 
+def queue_notifications(ids: Iterable[int]) -> None:
+    """A send_notification task for each id: each message retries on its own."""
+    for pk in ids:
+        send_notification.delay(pk)
+
+
 @shared_task(time_limit=120, soft_time_limit=100)
 def sweep_notifications() -> int:
     """Re-queue what was never sent (a worker died, the broker lost a message)."""
     ids = notifications.due_for_resend()
-    for pk in ids:
-        send_notification.delay(pk)
+    queue_notifications(ids)
     return len(ids)

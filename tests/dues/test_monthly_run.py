@@ -204,7 +204,7 @@ def test_reminders_are_written_in_bulk_and_sent_after_commit(
     ]
     sent: list[int] = []
     monkeypatch.setattr(runs, "REMINDER_CHUNK", 3)
-    monkeypatch.setattr("union.tasks.send_notification.delay", sent.append)
+    monkeypatch.setattr("union.tasks.send_notification.delay", sent.append)  # eager here
     with time_machine.travel("2026-11-05 10:00:00+00:00", tick=False):
         charge(bamako, "2026-10", "2026-11")
         # The members' query, then per chunk of 3: the outbox check, the insert, the rows

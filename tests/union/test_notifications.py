@@ -380,3 +380,40 @@ def test_through_redis_and_a_worker_the_member_gets_exactly_one_text(secretary, 
 
     assert [sms["to"] for sms in LocmemSmsBackend.outbox] == [PHONE]
     assert _welcome(member).status == NotificationStatus.SENT
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_reaches_the_worker_through_one_connection_once_each(bamako):
+    from celery.contrib.testing.worker import start_worker
+
+    from union.notifications.services import notify_members
+
+    broker_url = os.environ.get("TEST_REDIS_URL")
+    if not broker_url:
+        pytest.skip("TEST_REDIS_URL is not set (run through tests/with_services.sh)")
+    people = [
+        MemberFactory(
+            branch=bamako, contact_preference="sms", consent_sms=True, phone=f"+2237000020{i}"
+        )
+        for i in range(5)
+    ]
+    batch = [
+        (p, f"test-batch:{p.pk}", {"months": 1, "amount": 1000, "currency": "XOF"}) for p in people
+    ]
+    previous = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    _use_broker(broker_url, eager=False)
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            assert notify_members(kind="dues_reminder", messages_for=batch) == 5
+            assert notify_members(kind="dues_reminder", messages_for=batch) == 0  # deduped
+            deadline = time.monotonic() + 20
+            while len(LocmemSmsBackend.outbox) < 5 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1)  # long enough for a duplicate to show up, if there were one
+    finally:
+        _use_broker(previous[0], eager=previous[1])
+
+    assert sorted(sms["to"] for sms in LocmemSmsBackend.outbox) == sorted(p.phone for p in people)
+    sent = Notification.objects.filter(dedupe_key__startswith="test-batch:")
+    assert set(sent.values_list("status", flat=True)) == {NotificationStatus.SENT}

@@ -112,12 +112,11 @@ def notify_members(*, kind: str, messages_for: list[tuple[Member, str, dict[str,
                 attempts=0,
             ).values_list("pk", flat=True)
         )
-    from union.tasks import send_notification
+    from union.tasks import queue_notifications
 
-    for pk in pending:
-        # Sending twice is harmless (claim() lets one through); a broker that is down
-        # leaves the row to the sweeper.
-        transaction.on_commit(partial(send_notification.delay, pk), robust=True)
+    # Sending twice is harmless (claim() lets one through); a broker that is down leaves
+    # the rows to the sweeper.
+    transaction.on_commit(partial(queue_notifications, pending), robust=True)
     return len(rows)
 
 
