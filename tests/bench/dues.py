@@ -272,30 +272,39 @@ def run(*, members: int = MEMBERS, events: int = EVENTS, repeat: int = 3) -> lis
     print(format_result(results[-1]), flush=True)
     results.append(bench_lapsing(LAPSE_SAMPLE))
     print(format_result(results[-1]), flush=True)
+    results.append(bench_reminders(REMINDER_SAMPLE))
+    print(format_result(results[-1]), flush=True)
     return results
 
 
 LAPSE_SAMPLE = 20_000
 
 
-def bench_lapsing(sample: int) -> dict[str, Any]:
-    """Members who fell behind lapse (status, status history and audit rows), against the
-    floor: one raw UPDATE of the same members' status, run first and then undone."""
-    from dues import money
-    from dues.services import plans, runs
-    from union.models import Branch, Member, MemberStatus, RegistrationSource
+def _branch_with_plan(code: str, name: str, *, grace_months: int) -> Any:
+    """An XOF branch of its own for one measurement, with a dues plan of 1,000 a month."""
+    from dues.services import plans
+    from union.models import Branch
 
-    branch, _ = Branch.objects.get_or_create(
-        code="BDC", defaults={"name": "Bench lapsing", "currency": "XOF"}
-    )
+    branch, _ = Branch.objects.get_or_create(code=code, defaults={"name": name, "currency": "XOF"})
     plans.set_dues_plan(
         actor=None,
         branch=branch,
         monthly_amount=1000,
         solidarity_amount=500,
-        grace_months=0,
+        grace_months=grace_months,
         confirm_threshold=10000,
     )
+    return branch
+
+
+def bench_lapsing(sample: int) -> dict[str, Any]:
+    """Members who fell behind lapse (status, status history and audit rows), against the
+    floor: one raw UPDATE of the same members' status, run first and then undone."""
+    from dues import money
+    from dues.services import runs
+    from union.models import Member, MemberStatus, RegistrationSource
+
+    branch = _branch_with_plan("BDC", "Bench lapsing", grace_months=0)
     Member.objects.bulk_create(
         [
             Member(
@@ -338,7 +347,92 @@ def bench_lapsing(sample: int) -> dict[str, Any]:
     }
 
 
+REMINDER_SAMPLE = 20_000
+
+
+def bench_reminders(sample: int) -> dict[str, Any]:
+    """Monthly reminders for members one month behind who agreed to texts: each rendered
+    in the member's language, encrypted, written to the outbox and queued for sending on
+    the broker. The floor: the same number of ready-made outbox rows in one bulk insert."""
+    from dues import money
+    from dues.services import runs
+    from union.models import (
+        ContactPreference,
+        Member,
+        MemberStatus,
+        Notification,
+        RegistrationSource,
+    )
+    from union.services.members import _phone_hash
+
+    branch = _branch_with_plan("BRM", "Bench reminders", grace_months=24)
+    phones = [f"+22379{i:06d}" for i in range(sample)]
+    members = Member.objects.bulk_create(
+        [
+            Member(
+                branch=branch,
+                number=f"BRM-{i:07d}",
+                working_name=f"Bench reminded {i}",
+                status=MemberStatus.ACTIVE,
+                joined_on=date(2024, 1, 1),
+                source=RegistrationSource.IMPORT,
+                phone=phone,
+                phone_hash=_phone_hash(phone),
+                contact_preference=ContactPreference.SMS,
+                consent_sms=True,
+                preferred_language="fr" if i % 2 else "en",
+            )
+            for i, phone in enumerate(phones)
+        ],
+        batch_size=5000,
+    )
+    today = money.local_today(branch.time_zone)
+    this_month = money.month_start(today)
+    for period in (money.add_months(this_month, -1), this_month):  # last month is unpaid
+        runs.charge_period(period=period, branch=branch)
+
+    body = "Rappel : 1 mois de cotisation en retard (1 000 XOF)."
+    floor_rows = [
+        Notification(
+            member=m, kind="bench_floor", channel="sms", body=body, dedupe_key=f"bench:{m.pk}"
+        )
+        for m in members
+    ]
+    start = time.perf_counter()
+    Notification.objects.bulk_create(floor_rows, batch_size=runs.REMINDER_CHUNK)
+    floor = time.perf_counter() - start
+    Notification.objects.filter(kind="bench_floor").delete()
+
+    start = time.perf_counter()
+    queued = runs.queue_reminders(branch=branch, today=today)
+    seconds = time.perf_counter() - start
+    written = Notification.objects.filter(kind="dues_reminder", member__branch=branch).count()
+    again = runs.queue_reminders(branch=branch, today=today)
+    return {
+        "name": "dues.reminders",
+        "members": sample,
+        "queued": queued,
+        "seconds": seconds,
+        "floor_s": floor,
+        "ms_per_member": seconds / max(queued, 1) * 1000,
+        "ok": queued == written == sample
+        and again == sample
+        and Notification.objects.filter(kind="dues_reminder", member__branch=branch).count()
+        == sample,
+    }
+
+
 def format_result(result: dict[str, Any]) -> str:
+    if result["name"] == "dues.reminders":
+        return (
+            f"== Reminders to {result['members']:,} members one month behind ==\n"
+            f"   {result['queued']:,} written and queued in {result['seconds']:.2f} s "
+            f"({result['ms_per_member']:.2f} ms each: rendered, encrypted, sent to the broker)\n"
+            f"   floor, the same number of ready-made rows in one bulk insert: "
+            f"{result['floor_s']:.2f} s "
+            f"(ratio floor/ours {result['floor_s'] / result['seconds']:.2f}x)"
+            f"; run again: nothing new ({'yes' if result['ok'] else 'NO'})"
+        )
     if result["name"] == "dues.lapsing":
         return (
             f"== Lapsing {result['members']:,} members behind beyond grace ==\n"
@@ -386,6 +480,9 @@ def main() -> int:
     parser.add_argument(
         "--only-lapsing", type=int, metavar="MEMBERS", help="only the lapsing of MEMBERS members"
     )
+    parser.add_argument(
+        "--only-reminders", type=int, metavar="MEMBERS", help="only reminders to MEMBERS members"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
     os.environ.setdefault("SOLIDAIRE_PLAIN_STATIC", "1")
@@ -404,6 +501,9 @@ def main() -> int:
     try:
         if args.only_lapsing:
             results = [bench_lapsing(args.only_lapsing)]
+            print(format_result(results[0]), flush=True)
+        elif args.only_reminders:
+            results = [bench_reminders(args.only_reminders)]
             print(format_result(results[0]), flush=True)
         else:
             results = run(members=args.members, events=args.events)
