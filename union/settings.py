@@ -16,6 +16,8 @@ import environ
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+from cms import quick_exit
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SOLIDAIRE_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -255,7 +257,8 @@ X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        # The quick exit's inline script, by its hash (cms/quick_exit.py), and nothing else.
+        "script-src": ["'self'", quick_exit.CSP_SOURCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],

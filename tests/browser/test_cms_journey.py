@@ -145,12 +145,8 @@ def test_a_french_campaign_from_draft_to_public_and_a_quick_exit(
         "link", name="Campagnes"
     ).click()
     expect(visitor.get_by_role("heading", name="Campagnes", level=1)).to_be_visible()
-    # A click before the page's script has run is an ordinary link (one more history entry),
-    # as for a visitor without JavaScript: wait for it, as a visitor's reading time does.
-    visitor.wait_for_load_state("domcontentloaded")
     visitor.get_by_role("link", name=TITLE).click()
     expect(visitor.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
-    visitor.wait_for_load_state("domcontentloaded")
     assert visitor.url == f"{base}{campaign.url}"
     shot(visitor, "campaign-fr")
     axe_check(visitor)
@@ -192,6 +188,32 @@ def test_escape_leaves_and_without_javascript_the_exit_is_a_link(
     expect(axe_ready).to_have_attribute("href", NEUTRAL)
     axe_ready.click()
     plain.wait_for_url(NEUTRAL)
+
+
+def test_on_a_connection_too_slow_for_the_scripts_the_exit_still_leaves_no_way_back(
+    live_server: Any, public_site: Any, new_page: Callable[..., Page]
+) -> None:
+    """site.js never arrives (a stalled 2G download): the page is up, the visitor moves to
+    another page and then must leave at once. The quick exit's inline script does it all."""
+    base = live_server.url
+    page = new_page()
+    outside_sites(page)
+    stalled: list[Route] = []
+    page.route(
+        re.compile(r".*/site(\.[0-9a-f]+)?\.js$"), lambda route: stalled.append(route)
+    )  # never answered
+    page.goto(ELSEWHERE)
+    page.goto(f"{base}/en/", wait_until="commit")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Campaigns").click()
+    expect(page.get_by_role("heading", name="Campaigns", level=1)).to_be_visible()
+    assert stalled, "the page asked for site.js"
+    # Still waiting for site.js: the deferred script has not run (no DOMContentLoaded).
+    assert page.evaluate("document.readyState") == "interactive"
+    page.get_by_role("link", name=re.compile("Quick exit")).click()
+    page.wait_for_url(NEUTRAL)
+    page.go_back(wait_until="commit")
+    assert page.url == ELSEWHERE, page.url
 
 
 def test_a_video_loads_nothing_until_played(
