@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import http.client
 import os
+import statistics
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,31 +117,47 @@ def _seed() -> list[tuple[str, str]]:
     ]
 
 
-def _count_queries(pages: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
-    """Queries of an uncached page, (cold, warm): built just after a publish, when every
-    list, menu and route is worked out again; then built again from what that remembered.
-    (After a first view, which makes the image renditions.)"""
+COLD_BUILDS = 7
+
+
+def _count_queries(pages: list[tuple[str, str]]) -> dict[str, tuple[int, int, float]]:
+    """Queries of an uncached page, (cold, warm, cold ms): built just after a publish, when
+    every list, menu and route is worked out again; then built again from what that
+    remembered; and the median time of a cold build in this process. (After a first view,
+    which makes the image renditions.) The hello-world's time is under HELLO."""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from cms import cache as page_cache
 
     saved = settings.CMS_CACHE_SECONDS
     settings.CMS_CACHE_SECONDS = 0
-    counts = {}
-    try:
-        client = Client(HTTP_ACCEPT_LANGUAGE="fr,en;q=0.5")
-        for _label, path in pages:
-            client.get(path)
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr,en;q=0.5")
+
+    def cold_ms(path: str) -> float:
+        timings = []
+        for _ in range(COLD_BUILDS):
             page_cache.purge()  # as a publish does
             page_cache.forget_local()
-            with CaptureQueriesContext(connection) as cold:
+            started = time.perf_counter()
+            client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+        return statistics.median(timings)
+
+    counts = {}
+    try:
+        with override_settings(ROOT_URLCONF="tests.bench.server_urls"):  # for the hello-world
+            for _label, path in [*pages, ("hello", HELLO)]:
                 client.get(path)
-            with CaptureQueriesContext(connection) as warm:
-                client.get(path)
-            counts[path] = (len(cold), len(warm))
+                page_cache.purge()
+                page_cache.forget_local()
+                with CaptureQueriesContext(connection) as cold:
+                    client.get(path)
+                with CaptureQueriesContext(connection) as warm:
+                    client.get(path)
+                counts[path] = (len(cold), len(warm), cold_ms(path))
     finally:
         settings.CMS_CACHE_SECONDS = saved
     return counts
@@ -197,17 +215,23 @@ def run(*, requests: int = 600, clients: int = 8, workers: int = 2, threads: int
             ratio = r.per_second / hello.per_second
             lines.append(
                 f"   {r.label:<34}{r.per_second:8,.0f}{ratio:7.2f}x{r.p50_ms:8.1f}{r.p95_ms:8.1f}"
-                f"{r.size / 1024:6.1f}{'{} / {}'.format(*queries[r.path]):>19}{r.errors:8d}"
+                f"{r.size / 1024:6.1f}{'{} / {}'.format(*queries[r.path][:2]):>19}{r.errors:8d}"
             )
         if target:
             verdict = "meets" if worst >= target else "BELOW"
             lines.append(f"   worst ratio {worst:.2f}x (target >= {target}x: {verdict})")
         else:
             lines.append(f"   worst ratio {worst:.2f}x")
-    most = max(cold for cold, _warm in queries.values())
+    hello_ms = queries.pop(HELLO)[2]
+    cold_times = sorted(ms for _cold, _warm, ms in queries.values())
+    lines.append(
+        f"\n   built cold just after a publish, in-process (median of {COLD_BUILDS}): "
+        f"{cold_times[0]:.1f}-{cold_times[-1]:.1f} ms a page, hello-world {hello_ms:.2f} ms"
+    )
+    most = max(cold for cold, _warm, _ms in queries.values())
     verdict = "meets" if most <= MAX_QUERIES else "ABOVE"
     lines.append(
-        f"\n   most queries on a page, built cold after a publish: {most} "
+        f"   most queries on a page, built cold after a publish: {most} "
         f"(target <= {MAX_QUERIES}: {verdict})"
     )
     return lines
