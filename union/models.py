@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from union.crypto import EncryptedTextField
@@ -66,6 +66,12 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def main_language(self) -> str:
+        """The branch's main language (what the system writes in for it), else the one in
+        use."""
+        return self.languages[0] if self.languages else translation.get_language() or "en"
 
 
 class MemberStatus(models.TextChoices):

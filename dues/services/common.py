@@ -51,17 +51,13 @@ def sync_standing(member: Member) -> Member:
     if target == MemberStatus.LAPSED:
         reason = lapse_reason(member.branch)
     else:
-        with translation.override(branch_language(member.branch)):
+        with translation.override(member.branch.main_language):
             reason = _("Dues paid up.")
     return change_member_status(actor=None, member=member, to=target, reason=reason)
 
 
 def lapse_reason(branch: Branch) -> str:
     """What the status history says of a member lapsed by the system, in the branch's language."""
-    with translation.override(branch_language(branch)):
+    with translation.override(branch.main_language):
         return str(_("Dues unpaid beyond the grace months."))
 
-
-def branch_language(branch: Branch) -> str:
-    languages = branch.languages or []
-    return languages[0] if languages else translation.get_language() or "en"

@@ -91,10 +91,34 @@ def test_the_national_level_is_not_a_branch_to_join(client, bamako, national):
     _refused(_join(client, bamako, branch=national.pk), "Select a valid choice")
 
 
-def test_a_phone_already_registered_is_refused(client, bamako):
+def test_the_join_form_never_tells_whether_a_number_is_registered(client, bamako, segou):
+    """Anyone could otherwise check a phone number against the union's members. The
+    application goes in as any other, without the number, marked for the officers."""
+    MemberFactory(branch=segou, phone="+22376123456")
+    known = _join(client, bamako, working_name="Awa", phone="76 12 34 56", consent_sms="on")
+    unknown = _join(client, bamako, working_name="Fanta", phone="76 65 43 21", consent_sms="on")
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    awa = Member.objects.get(source="public", working_name="Awa")
+    assert (awa.phone, awa.phone_hash) == ("", None)
+    assert "déjà" in awa.notes  # Bamako works in French; officers see it on the applicant
+    assert Member.objects.get(source="public", working_name="Fanta").phone == "+22376654321"
+
+
+def test_an_officer_registering_a_known_number_is_told(secretary, bamako):
     MemberFactory(branch=bamako, phone="+22376123456")
-    response = _join(client, bamako, phone="76 12 34 56", contact_preference="sms")
-    _refused(response, "This phone number is already registered. Ask your branch secretary.")
+    with pytest.raises(ValidationError) as excinfo:
+        register_applicant(
+            actor=secretary.user,
+            branch=bamako,
+            working_name="Second",
+            preferred_language="fr",
+            contact_preference="sms",
+            contact=ContactDetails(phone="+22376123456"),
+        )
+    assert excinfo.value.message_dict["phone"] == [
+        "This phone number is already registered. Ask your branch secretary."
+    ]
 
 
 def test_a_phone_registered_at_the_same_moment_is_refused_too(bamako):

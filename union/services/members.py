@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from union import permissions
@@ -95,6 +95,9 @@ def register_applicant(
     """Create an applicant, from the public join form (actor None) or assisted by an officer.
 
     Officers need REGISTER_MEMBER for the branch; the public form cannot set notes.
+    The public form never tells whether a phone number is already on the register (anyone
+    could use it to check a number against the union's members): the application goes in
+    without the number, with a note that only the branch's officers see.
     """
     officer = cast("User", actor) if actor is not None and actor.is_authenticated else None
     assisted = officer is not None
@@ -103,8 +106,18 @@ def register_applicant(
     if branch.is_national:
         raise ValidationError(_("Members join a branch, not the national level."))
     taken = _("This phone number is already registered. Ask your branch secretary.")
+    notes = contact.notes.strip() if assisted else ""
     if phone_in_use(contact.phone):
-        raise ValidationError({"phone": taken})
+        if assisted:
+            raise ValidationError({"phone": taken})
+        contact = replace(contact, phone="")
+        with translation.override(branch.main_language):
+            notes = str(
+                _(
+                    "The phone number given on the public form is already on the register. "
+                    "Ask the person in person before approving."
+                )
+            )
     with _phone_taken_is_a_field_error(taken), transaction.atomic():
         member = Member.objects.create(
             branch=branch,
@@ -113,7 +126,7 @@ def register_applicant(
             phone=contact.phone,
             phone_hash=_phone_hash(contact.phone),
             email=contact.email.strip(),
-            notes=contact.notes.strip() if assisted else "",
+            notes=notes,
             preferred_language=preferred_language,
             contact_preference=contact_preference,
             consent_sms=consent_sms,
