@@ -188,7 +188,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the member with the user (one query less a page).
+    "union.backends.MemberBackend",
 ]
 LOGIN_URL = "union:login"
 LOGIN_REDIRECT_URL = "union:home"

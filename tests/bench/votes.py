@@ -203,7 +203,7 @@ def _voters(n: int, session_cache: Any = None) -> tuple[Any, Any, list[tuple[int
     store = engine.SessionStore()
     age = 24 * 3600  # seconds
     expires = timezone.now() + timedelta(seconds=age)
-    backend = "django.contrib.auth.backends.ModelBackend"
+    backend = settings.AUTHENTICATION_BACKENDS[-1]
     sessions = []
     cached = {}
     keys = []

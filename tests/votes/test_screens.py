@@ -213,3 +213,33 @@ def test_other_branch_secretary_cannot_create_a_vote_for_bamako(client, other_se
     from union.votes.models import Vote
 
     assert not Vote.objects.exists()
+
+
+def test_one_vote_is_found_by_the_same_rule_as_the_list(
+    make_vote, member, national_coordinator, national, segou, other_secretary
+):
+    """selectors.visible_vote (written out in SQL, it runs on every ballot step) and
+    votes_for_member (the list) must agree, for every status and scope, and on the roll
+    and voted marks."""
+    from union.models import Member
+    from union.votes import selectors
+    from union.votes.models import Vote
+
+    ours = make_vote(title="Ours")
+    make_vote(title="Nationale", branch=national, officer=national_coordinator)
+    make_vote(title="Segou", branch=segou, officer=other_secretary)
+    services.cast_ballot(vote=ours, member=member, choices=[1])
+    for status in VoteStatus.values:
+        Vote.objects.filter(pk=make_vote(title=status).pk).update(status=status)
+    for person in (member, other_secretary):
+        person = Member.objects.get(pk=person.pk)
+        listed = selectors.votes_for_member(person)
+        expected = {v.pk: (bool(v.on_roll), bool(v.voted)) for v in listed}
+        found = {}
+        for vote in Vote.objects.all():
+            one = selectors.visible_vote(person, vote.public_id)
+            if one is not None:
+                found[one.pk] = (bool(one.on_roll), bool(one.voted))
+        assert found == expected
+        assert len(expected) >= 2
+    assert selectors.visible_vote(member, ours.public_id).voted

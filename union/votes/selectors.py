@@ -3,9 +3,11 @@ what they may see. Nothing here ever joins a ballot to a voter: nothing could.""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from union import permissions
@@ -85,8 +87,27 @@ def votes_for_member(member: Member) -> QuerySet[Vote]:
     )
 
 
-def visible_vote(member: Member, public_id: str) -> Vote | None:
-    return votes_for_member(member).filter(public_id=public_id).first()
+# votes_for_member() for one vote, written out: every step of every ballot reads it, and the
+# ORM took four times as long to build this query as the database to run it.
+VISIBLE_VOTE_SQL = """
+SELECT v.*,
+    EXISTS (SELECT 1 FROM union_voteroll r WHERE r.vote_id = v.id AND r.member_id = %s)
+        AS on_roll,
+    EXISTS (SELECT 1 FROM union_votemark m WHERE m.vote_id = v.id AND m.member_id = %s)
+        AS voted
+FROM union_vote v JOIN union_branch b ON b.id = v.branch_id
+WHERE v.public_id = %s AND v.status NOT IN (%s, %s) AND (v.branch_id = %s OR b.is_national)
+"""
+
+
+def visible_vote(member: Member, public_id: str | uuid.UUID) -> Vote | None:
+    """One of votes_for_member(member), by public id, with on_roll and voted."""
+    key = Vote._meta.get_field("public_id").get_db_prep_value(public_id, connection)
+    found = Vote.objects.raw(
+        VISIBLE_VOTE_SQL,
+        [member.pk, member.pk, key, VoteStatus.DRAFT, VoteStatus.CANCELLED, member.branch_id],
+    )
+    return next(iter(found), None)
 
 
 def is_on_roll(vote: Vote, member: Member) -> bool:
