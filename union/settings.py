@@ -188,8 +188,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, loading the member with the user (one query less a page).
-    "union.backends.MemberBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "union:login"
 LOGIN_REDIRECT_URL = "union:home"

@@ -60,4 +60,3 @@ def lapse_reason(branch: Branch) -> str:
     """What the status history says of a member lapsed by the system, in the branch's language."""
     with translation.override(branch.main_language):
         return str(_("Dues unpaid beyond the grace months."))
-
