@@ -1,9 +1,28 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _mark_role_holder(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A member's first role: from now on their roles are looked up on each page."""
+    if created:
+        from union.models import Member, RoleAssignment
+
+        Member.objects.filter(pk=instance.member_id, has_held_role=False).update(has_held_role=True)
+        if RoleAssignment.member.is_cached(instance):  # the caller's copy, and its user's
+            instance.member.has_held_role = True
 
 
 class UnionConfig(AppConfig):
     name = "union"
     verbose_name = _("Union")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from union.models import RoleAssignment
+
+        post_save.connect(_mark_role_holder, sender=RoleAssignment, dispatch_uid="role_holder")

@@ -161,6 +161,9 @@ class Member(models.Model):
         on_delete=models.SET_NULL,
         related_name="member",
     )
+    # Set when a first role is given (union.apps), never unset: while False there are no
+    # roles to look up on each page (union.permissions.current_roles). Fails closed.
+    has_held_role = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         verbose_name = _("member")

@@ -135,9 +135,19 @@ class Scope:
 NO_SCOPE = Scope(frozenset(), everywhere=False)
 
 
+def _never_held_a_role(user: AnyUser) -> bool:
+    """True when the user's member, already loaded for this request, has never held a role
+    (Member.has_held_role): then there is nothing to look up. Unknown: False."""
+    descriptor = getattr(user.__class__, "member", None)  # the class behind a lazy user too
+    if descriptor is None or not descriptor.is_cached(user):
+        return False
+    member = descriptor.related.get_cached_value(user)
+    return member is not None and not member.has_held_role
+
+
 def current_roles(user: AnyUser) -> list[RoleAssignment]:
     """The user's role assignments in force today, cached on the user object per request."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or _never_held_a_role(user):
         return []
     cached = getattr(user, "_solidaire_roles", None)
     if cached is not None:

@@ -243,3 +243,30 @@ def test_one_vote_is_found_by_the_same_rule_as_the_list(
         assert found == expected
         assert len(expected) >= 2
     assert selectors.visible_vote(member, ours.public_id).voted
+
+
+def test_a_fixed_votes_choices_are_read_once_a_draft_s_every_time(client, make_vote, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from union.votes import selectors
+    from union.votes.models import Vote
+
+    vote = make_vote()
+    sign_in(client, member)
+    url = reverse("votes:detail", args=[vote.public_id])
+    assert client.get(url).status_code == 200  # the ballot: choices read once here
+    with CaptureQueriesContext(connection) as queries:
+        page = client.post(url, {"step": "review", "rank_1": "2"}).content.decode()
+    assert "union_voteoption" not in " ".join(q["sql"] for q in queries.captured_queries)
+    assert vote.options.get(number=2).label in page
+
+    draft = make_vote(title="Draft")
+    Vote.objects.filter(pk=draft.pk).update(status=VoteStatus.DRAFT)
+    draft.refresh_from_db()
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            selectors.load_options(draft)
+            assert len(draft.options.all()) >= 2
+        assert len(queries) == 1
+        del draft._prefetched_objects_cache

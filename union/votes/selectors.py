@@ -3,12 +3,14 @@ what they may see. Nothing here ever joins a ballot to a voter: nothing could.""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 
 from union import permissions
 from union.models import Branch, Member, MemberStatus
@@ -20,6 +22,7 @@ from union.votes.models import (
     TallyEntry,
     Vote,
     VoteMark,
+    VoteOption,
     VoteRoll,
     VoteStatus,
 )
@@ -98,6 +101,34 @@ SELECT v.*,
 FROM union_vote v JOIN union_branch b ON b.id = v.branch_id
 WHERE v.public_id = %s AND v.status NOT IN (%s, %s) AND (v.branch_id = %s OR b.is_national)
 """
+
+
+# A vote's choices are fixed once it leaves the draft (services.schedule_vote): each process
+# keeps them after their first read, so that the thousands of ballot steps of an election
+# do not read them again. Read only: the same objects serve every request.
+_fixed_options: OrderedDict[int, list[VoteOption]] = OrderedDict()
+_fixed_options_lock = threading.Lock()
+FIXED_OPTIONS_KEPT = 64  # votes
+
+
+def load_options(vote: Vote) -> None:
+    """What prefetch_related_objects([vote], "options") does, from memory once fixed."""
+    if vote.status == VoteStatus.DRAFT:
+        prefetch_related_objects([vote], "options")
+        return
+    with _fixed_options_lock:
+        options = _fixed_options.get(vote.pk)
+    if options is None:
+        options = list(vote.options.all())
+        with _fixed_options_lock:
+            _fixed_options[vote.pk] = options
+            while len(_fixed_options) > FIXED_OPTIONS_KEPT:
+                _fixed_options.popitem(last=False)
+    queryset = vote.options.all()
+    queryset._result_cache = list(options)
+    queryset._prefetch_done = True  # type: ignore[attr-defined]
+    prefetched = getattr(vote, "_prefetched_objects_cache", {})
+    vote._prefetched_objects_cache = {**prefetched, "options": queryset}  # type: ignore[attr-defined]
 
 
 def visible_vote(member: Member, public_id: str | uuid.UUID) -> Vote | None:

@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -74,7 +73,7 @@ def _ballot_steps(
 ) -> HttpResponse:
     """The ballot, the review step and the receipt, for one member on this device."""
     # Loaded once for the request: the ballot form, its checks and the review read them.
-    prefetch_related_objects([vote], "options")
+    selectors.load_options(vote)
     context: dict[str, Any] = {"vote": vote, "voter": member, "kiosk": kiosk}
     step = request.POST.get("step", "") if request.method == "POST" else ""
     if step == "change":
