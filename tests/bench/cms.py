@@ -239,29 +239,10 @@ def run(*, requests: int = 600, clients: int = 8, workers: int = 2, threads: int
 
 def main() -> int:
     """Stand-alone: a fresh test database of its own, then run()."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
-    os.environ.setdefault("SOLIDAIRE_PLAIN_STATIC", "1")
-    if "DATABASE_URL" not in os.environ:
-        print("The benchmark needs PostgreSQL: run it with tests/with_services.sh.")
-        return 2
-    import logging
+    from tests.bench.standalone import fresh_test_database
 
-    import django
-
-    django.setup()
-    logging.disable(logging.INFO)
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
-    try:
+    with fresh_test_database():
         print("\n".join(run()), flush=True)
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-        teardown_test_environment()
     return 0
 
 

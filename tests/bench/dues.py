@@ -471,8 +471,6 @@ def format_result(result: dict[str, Any]) -> str:
 def main() -> int:
     """Standalone: a throwaway test database in the PostgreSQL of DATABASE_URL."""
     import argparse
-    import logging
-    import os
 
     parser = argparse.ArgumentParser(prog="python -m tests.bench.dues")
     parser.add_argument("--members", type=int, default=MEMBERS)
@@ -484,21 +482,9 @@ def main() -> int:
         "--only-reminders", type=int, metavar="MEMBERS", help="only reminders to MEMBERS members"
     )
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
-    os.environ.setdefault("SOLIDAIRE_PLAIN_STATIC", "1")
-    if "DATABASE_URL" not in os.environ:
-        print("The benchmark needs PostgreSQL: run it with tests/with_services.sh.")
-        return 2
-    import django
+    from tests.bench.standalone import fresh_test_database
 
-    django.setup()
-    logging.disable(logging.INFO)
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
-    try:
+    with fresh_test_database():
         if args.only_lapsing:
             results = [bench_lapsing(args.only_lapsing)]
             print(format_result(results[0]), flush=True)
@@ -507,9 +493,6 @@ def main() -> int:
             print(format_result(results[0]), flush=True)
         else:
             results = run(members=args.members, events=args.events)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-        teardown_test_environment()
     return 0 if all(r["ok"] for r in results) else 1
 
 

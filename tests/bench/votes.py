@@ -480,7 +480,6 @@ def report(results: list[dict[str, Any]]) -> list[str]:
 
 def main() -> int:
     import argparse
-    import sys
 
     parser = argparse.ArgumentParser(prog="python -m tests.bench.votes", description=__doc__)
     parser.add_argument("--only", default="", help="comma-separated: stv,tally,casting")
@@ -498,20 +497,9 @@ def main() -> int:
         "--rounds", type=int, default=8, help="casting: turns of hello-world then casting"
     )
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
-    if "DATABASE_URL" not in os.environ:
-        print("The benchmark needs PostgreSQL: run it with tests/with_services.sh.")
-        return 2
-    import django
+    from tests.bench.standalone import fresh_test_database
 
-    django.setup()
-    from django.db import connection as conn
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()
-    old_name = conn.settings_dict["NAME"]
-    conn.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
-    try:
+    with fresh_test_database():
         only = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHES)
         results = run(
             only=only,
@@ -522,12 +510,8 @@ def main() -> int:
             conn_max_age=args.conn_max_age,
             rounds=args.rounds,
         )
-        print("\n".join(report(results)))
+        print("\n".join(report(results)), flush=True)
         return 0 if all(r["ok"] for r in results) else 1
-    finally:
-        conn.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-        teardown_test_environment()
-        sys.stdout.flush()
 
 
 if __name__ == "__main__":
