@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.core.mail import EmailMessage
@@ -45,33 +44,11 @@ def notify_member(
     """Put a message in the outbox once per dedupe_key and send it after commit.
 
     A member who cannot or did not agree to be reached gets a SUPPRESSED row (so the
-    office can see that they must be told in person) and nothing is sent.
+    office can see that they must be told in person) and nothing is sent. Returns the row
+    (the first one, if this key was used before).
     """
-    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
-    channel = choose_channel(member)
-    subject, body = messages.render(kind, member.preferred_language, context)
-    with transaction.atomic():
-        notification, created = Notification.objects.get_or_create(
-            dedupe_key=dedupe_key,
-            defaults={
-                "member": member,
-                "kind": kind,
-                "channel": channel,
-                "subject": subject,
-                "body": body,
-                "status": NotificationStatus.PENDING if channel else NotificationStatus.SUPPRESSED,
-            },
-        )
-    if created and channel:
-        from union.tasks import send_notification
-
-        # robust: the row is committed by now, so a broker that is down must not turn the
-        # caller's success (an approval, with its one-time code on screen) into an error page.
-        # The sweeper sends the row later.
-        transaction.on_commit(lambda: send_notification.delay(notification.pk), robust=True)
-    return notification
+    notify_members(kind=kind, messages_for=[(member, dedupe_key, context)])
+    return Notification.objects.get(dedupe_key=dedupe_key)
 
 
 def notify_members(*, kind: str, messages_for: list[tuple[Member, str, dict[str, Any]]]) -> int:
@@ -114,9 +91,14 @@ def notify_members(*, kind: str, messages_for: list[tuple[Member, str, dict[str,
         )
     from union.tasks import queue_notifications
 
-    # Sending twice is harmless (claim() lets one through); a broker that is down leaves
-    # the rows to the sweeper.
-    transaction.on_commit(partial(queue_notifications, pending), robust=True)
+    # Sending twice is harmless (claim() lets one through). robust: the rows are committed
+    # by then, so a broker that is down must not turn the caller's success (an approval,
+    # with its one-time code on screen) into an error page; the sweeper sends them later.
+    # A function, not a partial: Django names a failing robust callback by its __qualname__.
+    def send_after_commit() -> None:
+        queue_notifications(pending)
+
+    transaction.on_commit(send_after_commit, robust=True)
     return len(rows)
 
 
