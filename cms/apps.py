@@ -22,15 +22,25 @@ class CmsConfig(AppConfig):
     verbose_name = _("Public site")
 
     def ready(self) -> None:
+        from celery.schedules import crontab
         from wagtail.documents import get_document_model
         from wagtail.images import get_image_model
         from wagtail.models import get_page_models
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
         from cms import cache, editors, statistics
+        from union import registry
         from union.models import Member, RoleAssignment
 
         statistics.register_platform_statistics()
+        registry.register_periodic_job(
+            "cms-publish-scheduled",
+            task="cms.tasks.publish_scheduled_pages",
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
+            "cms-sync-editors", task="cms.tasks.sync_editor_groups", schedule=crontab(minute=11)
+        )
 
         def purge(**kwargs: Any) -> None:
             cache.purge()

@@ -16,9 +16,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from union.models import MemberStatus, Role, RoleAssignment
+from union.models import Role, RoleAssignment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -37,17 +36,7 @@ def holds_editor_role(user: User) -> bool:
     """A current editor role, checked against the database (not a per-request cache)."""
     if not (user.is_authenticated and user.is_active):
         return False
-    today = timezone.localdate()
-    return (
-        RoleAssignment.objects.filter(
-            member__user=user,
-            member__status__in=[MemberStatus.ACTIVE, MemberStatus.LAPSED],
-            role=Role.EDITOR,
-            starts_on__lte=today,
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .exists()
-    )
+    return RoleAssignment.objects.current().filter(member__user=user, role=Role.EDITOR).exists()
 
 
 def sync_editor(user: User) -> bool:

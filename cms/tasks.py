@@ -3,21 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.schedules import crontab
 from django.core.management import call_command
-
-from union.celery import app
-
-# Added here rather than in union/celery.py, so that the public site brings its own jobs.
-# The worker imports this module (autodiscovery) before beat reads the schedule.
-app.conf.beat_schedule.setdefault(
-    "cms-publish-scheduled",
-    {"task": "cms.tasks.publish_scheduled_pages", "schedule": crontab(minute="*")},
-)
-app.conf.beat_schedule.setdefault(
-    "cms-sync-editors",
-    {"task": "cms.tasks.sync_editor_groups", "schedule": crontab(minute=11)},
-)
 
 
 @shared_task(time_limit=120, soft_time_limit=100)

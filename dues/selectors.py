@@ -236,23 +236,13 @@ def branches_for(user: AnyUser, perm: Perm = Perm.VIEW_LEDGER) -> QuerySet[Branc
 
 def members_for_dues(user: AnyUser, perm: Perm = Perm.RECORD_PAYMENT) -> QuerySet[Member]:
     """Members whose dues the user may handle: active or lapsed, in the user's branches."""
-    scope = permissions.scope_for(user, perm)
-    if not scope:
-        return Member.objects.none()
-    return (
-        Member.objects.filter(scope.filter("branch"))
-        .filter(status__in=[MemberStatus.ACTIVE, MemberStatus.LAPSED])
-        .select_related("branch")
-    )
+    members = Member.objects.filter(status__in=[MemberStatus.ACTIVE, MemberStatus.LAPSED])
+    return permissions.visible(members.select_related("branch"), user, perm)
 
 
 def ledger_for(user: AnyUser) -> QuerySet[LedgerEntry]:
-    scope = permissions.scope_for(user, Perm.VIEW_LEDGER)
-    if not scope:
-        return LedgerEntry.objects.none()
-    return LedgerEntry.objects.filter(scope.filter("branch")).select_related(
-        "member", "branch", "confirmation", "reversed_by"
-    )
+    entries = LedgerEntry.objects.select_related("member", "branch", "confirmation", "reversed_by")
+    return permissions.visible(entries, user, Perm.VIEW_LEDGER)
 
 
 def awaiting_confirmation(user: AnyUser, branch: Branch | None = None) -> QuerySet[LedgerEntry]:

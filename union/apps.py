@@ -21,8 +21,21 @@ class UnionConfig(AppConfig):
     verbose_name = _("Union")
 
     def ready(self) -> None:
+        from celery.schedules import crontab
         from django.db.models.signals import post_save
 
-        from union.models import RoleAssignment
+        from union import checks, registry  # noqa: F401 - checks register themselves
+        from union.models import AuditAction, RoleAssignment
+        from union.notifications import messages
 
         post_save.connect(_mark_role_holder, sender=RoleAssignment, dispatch_uid="role_holder")
+        registry.register_audit_actions(AuditAction.choices)
+        messages.register()
+        registry.register_periodic_job(
+            "sweep-notifications",
+            task="union.tasks.sweep_notifications",
+            schedule=crontab(minute="*/5"),
+        )
+        registry.register_periodic_job(
+            "vote-clock", task="union.votes.tasks.run_vote_clock", schedule=crontab(minute="*")
+        )

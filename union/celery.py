@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.schedules import crontab
+from celery.beat import PersistentScheduler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
 
@@ -14,19 +14,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["union.votes"])
 
-app.conf.beat_schedule = {
-    "sweep-notifications": {
-        "task": "union.tasks.sweep_notifications",
-        "schedule": crontab(minute="*/5"),
-    },
-    "vote-clock": {
-        "task": "union.votes.tasks.run_vote_clock",
-        "schedule": crontab(minute="*"),
-    },
-    # Hourly, because each branch's 1st of the month starts at its own midnight.
-    "dues-monthly-run": {"task": "dues.tasks.run_monthly_dues", "schedule": crontab(minute=7)},
-    "dues-reconcile-stripe": {
-        "task": "dues.tasks.reconcile_stripe",
-        "schedule": crontab(hour=3, minute=17),
-    },
-}
+
+class RegistryScheduler(PersistentScheduler):
+    """Beat's schedule is what the apps registered (union.registry.register_periodic_job),
+    read when beat starts, when every app's ready() has run."""
+
+    def setup_schedule(self) -> None:
+        from union import registry
+
+        self.app.conf.beat_schedule = registry.beat_schedule()
+        super().setup_schedule()

@@ -7,6 +7,7 @@ on them. Sensitive member fields are encrypted at rest (union.crypto).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -226,6 +227,20 @@ class Role(models.TextChoices):
 
 NATIONAL_ROLES = frozenset({Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD})
 
+# A role is in force only while its holder is a member with rights: suspending, resigning
+# or recording a death ends the powers of every role at once, without editing the roles.
+ROLE_HOLDING_STATUSES = (MemberStatus.ACTIVE, MemberStatus.LAPSED)
+
+
+class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):
+    def current(self, on: date | None = None) -> RoleAssignmentQuerySet:
+        """The one definition of a role in force: within its dates (inclusive) on `on`
+        (default today), held by a member whose status keeps their roles."""
+        today = on or timezone.localdate()
+        return self.filter(member__status__in=ROLE_HOLDING_STATUSES, starts_on__lte=today).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+        )
+
 
 class RoleAssignment(models.Model):
     """A member holding a role in a branch (or at the national level) between two dates.
@@ -243,6 +258,8 @@ class RoleAssignment(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = RoleAssignmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["branch__code", "role", "starts_on"]
         indexes = [models.Index(fields=["member", "ends_on"], name="role_member_end")]
@@ -252,15 +269,14 @@ class RoleAssignment(models.Model):
 
     @property
     def is_open(self) -> bool:
-        """Not ended yet (it may also not have started)."""
+        """Not ended yet (it may also not have started): it can still be ended."""
         return self.ends_on is None or self.ends_on >= timezone.localdate()
-
-    def is_current(self, on: Any = None) -> bool:
-        today = on or timezone.localdate()
-        return self.starts_on <= today and (self.ends_on is None or self.ends_on >= today)
 
 
 class AuditAction(models.TextChoices):
+    """The core's audit actions. Other apps declare theirs in <app>/audit.py and register
+    them (union.registry.register_audit_actions); the audit row stores the name only."""
+
     MEMBER_VIEW = "member.view", _("Viewed a member")
     MEMBER_REGISTER = "member.register", _("Registered an applicant")
     MEMBER_APPROVE = "member.approve", _("Approved an applicant")
@@ -283,15 +299,6 @@ class AuditAction(models.TextChoices):
     VOTE_CHECK_IN = "vote.checkin", _("Checked a member in to vote")
     VOTE_TALLY = "vote.tally", _("Entered a paper ballot tally")
     VOTE_ROLES = "vote.roles", _("Turned an election result into roles")
-    DUES_VIEW = "dues.view", _("Viewed a member's dues")
-    DUES_PAYMENT = "dues.payment", _("Recorded a dues payment")
-    DUES_CONFIRM = "dues.confirm", _("Confirmed a dues payment")
-    DUES_WAIVER = "dues.waiver", _("Granted a dues waiver")
-    DUES_REVERSAL = "dues.reversal", _("Corrected a ledger entry")
-    DUES_RATE = "dues.rate", _("Changed a member's dues rate")
-    DUES_PLAN = "dues.plan", _("Changed a dues plan")
-    DUES_CLOSE = "dues.close", _("Closed a cash book")
-    DUES_EXPORT = "dues.export", _("Exported the dues ledger")
 
 
 class AuditEvent(AppendOnlyModel):
@@ -301,7 +308,9 @@ class AuditEvent(AppendOnlyModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
-    action = models.CharField(max_length=24, choices=AuditAction.choices)
+    # A registered name (union.registry); no database choices, so a new app's actions
+    # need no migration of the core. record_access refuses an unregistered one.
+    action = models.CharField(max_length=32)
     branch = models.ForeignKey(Branch, null=True, on_delete=models.PROTECT, related_name="+")
     # An opaque reference such as "member:<uuid>" or "role:<id>"; never a name.
     target = models.CharField(max_length=64, blank=True)
@@ -313,6 +322,12 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}"
+
+    @property
+    def action_label(self) -> Any:
+        from union.registry import audit_action_label
+
+        return audit_action_label(self.action)
 
 
 class SetPasswordCode(models.Model):

@@ -9,10 +9,11 @@ admin, and hold no union permission unless they also hold a role.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Q
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from union.models import Branch, Role, RoleAssignment
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
     AnyUser = User | AnonymousUser
+
+M = TypeVar("M", bound=Model)
 
 
 class Perm(StrEnum):
@@ -43,6 +46,10 @@ class Perm(StrEnum):
     EXPORT_LEDGER = "export_ledger"  # for the auditor and donors
 
 
+# The one table: what each role may do. A secretary runs their branch's votes; the national
+# coordinator and board run national ones. Treasurers help at assemblies: the second
+# officer of a paper tally. Treasurers find members to record dues: names and numbers, not
+# contact details. Crisis teams register people they meet on outreach.
 GRANTS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset(
         {
@@ -54,14 +61,16 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
+            Perm.MANAGE_VOTES,
+            Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
             Perm.CONFIRM_PAYMENT,
         }
     ),
-    # Treasurers find members to record dues: names and numbers, not contact details.
     Role.TREASURER: frozenset(
         {
             Perm.VIEW_REGISTER,
+            Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
             Perm.RECORD_PAYMENT,
             Perm.CONFIRM_PAYMENT,
@@ -70,7 +79,6 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.EXPORT_LEDGER,
         }
     ),
-    # Crisis teams register people they meet on outreach.
     Role.CRISIS_RESPONDER: frozenset({Perm.REGISTER_MEMBER}),
     Role.CRISIS_COORDINATOR: frozenset({Perm.REGISTER_MEMBER}),
     Role.WELFARE_COMMITTEE: frozenset(),
@@ -84,25 +92,16 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
+            Perm.MANAGE_VOTES,
+            Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
             Perm.CONFIRM_PAYMENT,
             Perm.MANAGE_DUES_PLAN,
             Perm.EXPORT_LEDGER,
         }
     ),
-    Role.NATIONAL_BOARD: frozenset({Perm.VIEW_REGISTER}),
+    Role.NATIONAL_BOARD: frozenset({Perm.VIEW_REGISTER, Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
 }
-
-# Votes. A secretary runs their branch's votes; the national coordinator and board run
-# national ones. Treasurers help at assemblies: the second officer of a paper tally.
-_VOTE_GRANTS: dict[str, frozenset[Perm]] = {
-    Role.SECRETARY: frozenset({Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
-    Role.TREASURER: frozenset({Perm.RUN_ASSEMBLY}),
-    Role.NATIONAL_COORDINATOR: frozenset({Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
-    Role.NATIONAL_BOARD: frozenset({Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
-}
-for _role, _perms in _VOTE_GRANTS.items():
-    GRANTS[_role] = GRANTS[_role] | _perms
 
 # Roles that only a national officer may hand out.
 NATIONAL_ONLY_ROLES = frozenset({Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD})
@@ -146,21 +145,15 @@ def _never_held_a_role(user: AnyUser) -> bool:
 
 
 def current_roles(user: AnyUser) -> list[RoleAssignment]:
-    """The user's role assignments in force today, cached on the user object per request."""
+    """The user's roles in force today (RoleAssignment.objects.current), cached on the user
+    object for the request."""
     if not user.is_authenticated or _never_held_a_role(user):
         return []
     cached = getattr(user, "_solidaire_roles", None)
     if cached is not None:
         return list(cached)
-    today = timezone.localdate()
     roles = list(
-        RoleAssignment.objects.filter(
-            member__user=user,
-            member__status__in=["active", "lapsed"],
-            starts_on__lte=today,
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .select_related("branch")
+        RoleAssignment.objects.current().filter(member__user=user).select_related("branch")
     )
     setattr(user, "_solidaire_roles", roles)  # noqa: B010 - a per-request cache
     return roles
@@ -180,6 +173,28 @@ def has_perm(user: AnyUser, perm: Perm, branch_id: int | None = None) -> bool:
     """True if the user holds perm for that branch (or, with no branch, for any branch)."""
     scope = scope_for(user, perm)
     return bool(scope) if branch_id is None else scope.allows(branch_id)
+
+
+def require(user: AnyUser, perm: Perm, branch: Branch | int | None = None) -> None:
+    """Raise PermissionDenied unless the user holds `perm` for `branch` (a branch or its id;
+    None: for some branch). The check every service makes before it writes or reveals."""
+    branch_id = branch.pk if isinstance(branch, Branch) else branch
+    scope = scope_for(user, perm)
+    if not scope:
+        raise PermissionDenied
+    if branch is not None and not scope.allows(branch_id):
+        raise PermissionDenied(_("This belongs to another branch."))
+
+
+def visible(
+    queryset: QuerySet[M], user: AnyUser, perm: Perm, *, field: str = "branch"
+) -> QuerySet[M]:
+    """The rows of `queryset` the user may see under `perm`: those whose `field` (a branch
+    foreign key, or a path to one such as "member__branch") is in the user's scope."""
+    scope = scope_for(user, perm)
+    if not scope:
+        return queryset.none()
+    return queryset.filter(scope.filter(field))
 
 
 def is_office_bearer(user: AnyUser) -> bool:

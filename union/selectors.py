@@ -21,10 +21,7 @@ if TYPE_CHECKING:
 
 
 def members_visible_to(user: AnyUser, perm: Perm = Perm.VIEW_REGISTER) -> QuerySet[Member]:
-    scope = permissions.scope_for(user, perm)
-    if not scope:
-        return Member.objects.none()
-    return Member.objects.filter(scope.filter("branch")).select_related("branch")
+    return permissions.visible(Member.objects.select_related("branch"), user, perm)
 
 
 def register_for(user: AnyUser) -> QuerySet[Member]:
@@ -72,11 +69,8 @@ def branches_for(user: AnyUser, perm: Perm) -> QuerySet[Branch]:
 
 
 def role_assignments_for(user: AnyUser) -> QuerySet[RoleAssignment]:
-    scope = permissions.scope_for(user, Perm.MANAGE_ROLES)
-    if not scope:
-        return RoleAssignment.objects.none()
     qs = RoleAssignment.objects.select_related("member", "branch")
-    return qs if scope.everywhere else qs.filter(branch_id__in=scope.branch_ids)
+    return permissions.visible(qs, user, Perm.MANAGE_ROLES)
 
 
 def public_branches() -> QuerySet[Branch]:

@@ -355,6 +355,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Each app contributes its jobs (union.registry.register_periodic_job).
+CELERY_BEAT_SCHEDULER = "union.celery:RegistryScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 

@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from dues import money
+from dues.audit import DuesAction
 from dues.models import CashBookClose, EntryKind, LedgerEntry, Method
 from dues.selectors import counts_q
-from dues.services.common import require
-from union.models import AuditAction, Branch
-from union.permissions import Perm
+from union.models import Branch
+from union.permissions import Perm, require
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def close_cash_book(*, actor: User, branch: Branch, day: date) -> CashBookClose:
             return CashBookClose.objects.get(branch=branch, day=day)
         record_access(
             actor=actor,
-            action=AuditAction.DUES_CLOSE,
+            action=DuesAction.CLOSE,
             target=f"cashbook:{branch.code}:{day.isoformat()}",
             branch=branch,
         )

@@ -2,27 +2,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from union import permissions
 from union.models import Branch, Member, MemberStatus
-from union.permissions import Perm
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
     AnyUser = User | AnonymousUser
-
-
-def require(actor: AnyUser, perm: Perm, branch_id: int) -> None:
-    """PermissionDenied without the right at all; a clear error for another branch's member."""
-    scope = permissions.scope_for(actor, perm)
-    if not scope:
-        raise PermissionDenied
-    if not scope.allows(branch_id):
-        raise ValidationError(_("This member belongs to another branch."), code="branch")
 
 
 def lock_member(member_id: int) -> Member:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from dues.audit import DuesAction
 from dues.models import LedgerEntry
 from dues.resources import LedgerResource
 from union import permissions
-from union.models import AuditAction, Branch
+from union.models import Branch
 from union.permissions import Perm
 from union.services.audit import record_access
 
@@ -43,14 +44,10 @@ def export_ledger(
 ) -> Export:
     """The ledger rows the officer may export (one branch, or all of theirs), between two
     business dates. Side effect: an audit row with the number of rows exported."""
-    scope = permissions.scope_for(actor, Perm.EXPORT_LEDGER)
-    if (
-        not scope
-        or (branch is not None and not scope.allows(branch.id))
-        or fmt not in CONTENT_TYPES
-    ):
+    permissions.require(actor, Perm.EXPORT_LEDGER, branch)
+    if fmt not in CONTENT_TYPES:
         raise PermissionDenied
-    qs = LedgerEntry.objects.filter(scope.filter("branch"))
+    qs = permissions.visible(LedgerEntry.objects.all(), actor, Perm.EXPORT_LEDGER)
     if branch is not None:
         qs = qs.filter(branch=branch)
     if start is not None:
@@ -65,7 +62,7 @@ def export_ledger(
     with transaction.atomic():
         record_access(
             actor=actor,
-            action=AuditAction.DUES_EXPORT,
+            action=DuesAction.EXPORT,
             target=f"ledger:{label}",
             branch=branch,
             rows=len(dataset),

@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from dues import money, providers
+from dues.audit import DuesAction
 from dues.models import (
     CashBookClose,
     DuesAccount,
@@ -30,9 +31,9 @@ from dues.models import (
 )
 from dues.selectors import counts_q
 from dues.services import allocation
-from dues.services.common import lock_member, require, sync_standing
-from union.models import AuditAction, Branch, Member, MemberStatus
-from union.permissions import Perm
+from dues.services.common import lock_member, sync_standing
+from union.models import Branch, Member, MemberStatus
+from union.permissions import Perm, require
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ def record_payment(
             member = _counted(member, entry)
             _notify_payment(member, entry)
         record_access(
-            actor=actor, action=AuditAction.DUES_PAYMENT, target=_target(entry), branch=entry.branch
+            actor=actor, action=DuesAction.PAYMENT, target=_target(entry), branch=entry.branch
         )
     return entry
 
@@ -231,7 +232,7 @@ def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:
         member = _counted(member, entry)
         _notify_payment(member, entry)
         record_access(
-            actor=actor, action=AuditAction.DUES_CONFIRM, target=_target(entry), branch=entry.branch
+            actor=actor, action=DuesAction.CONFIRM, target=_target(entry), branch=entry.branch
         )
     return entry
 
@@ -283,7 +284,7 @@ def grant_waiver(*, actor: User, member: Member, amount: int, reason: str) -> Le
         )
         _counted(member, entry)
         record_access(
-            actor=actor, action=AuditAction.DUES_WAIVER, target=_target(entry), branch=entry.branch
+            actor=actor, action=DuesAction.WAIVER, target=_target(entry), branch=entry.branch
         )
     return entry
 
@@ -354,7 +355,7 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             _counted(member, reversal)
         record_access(
             actor=actor,
-            action=AuditAction.DUES_REVERSAL,
+            action=DuesAction.REVERSAL,
             target=_target(entry),
             branch=entry.branch,
         )
@@ -397,7 +398,7 @@ def book_card_payment(
         member = _counted(member, entry)
         _notify_payment(member, entry)
         record_access(
-            actor=None, action=AuditAction.DUES_PAYMENT, target=_target(entry), branch=entry.branch
+            actor=None, action=DuesAction.PAYMENT, target=_target(entry), branch=entry.branch
         )
     return entry, True
 
@@ -441,7 +442,7 @@ def book_card_refund(
         _counted(member, refund)
         record_access(
             actor=None,
-            action=AuditAction.DUES_REVERSAL,
+            action=DuesAction.REVERSAL,
             target=_target(refund),
             branch=payment.branch,
         )

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dues.audit import DuesAction
 from dues.models import DuesAccount, DuesPlan, Rate
-from dues.services.common import require
-from union.models import AuditAction, Branch, Member
-from union.permissions import Perm
+from union.models import Branch, Member
+from union.permissions import Perm, require
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def set_dues_plan(
         plan.updated_by = actor
         plan.save()
         record_access(
-            actor=actor, action=AuditAction.DUES_PLAN, target=f"plan:{branch.code}", branch=branch
+            actor=actor, action=DuesAction.PLAN, target=f"plan:{branch.code}", branch=branch
         )
     return plan
 
@@ -89,7 +89,7 @@ def set_member_rate(*, actor: User, member: Member, rate: str) -> DuesAccount:
         account.save(update_fields=["rate"])
         record_access(
             actor=actor,
-            action=AuditAction.DUES_RATE,
+            action=DuesAction.RATE,
             target=f"member:{member.public_id}",
             branch=member.branch,
         )

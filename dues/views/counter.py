@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dues import money, selectors
+from dues.audit import DuesAction
 from dues.forms import PaymentForm, RateForm, ReversalForm, SearchForm, WaiverForm
 from dues.models import DuesAccount, EntryKind, Method, Rate
 from dues.services import ledger, plans
 from dues.views.common import entry_in_scope, form_errors, member_in_scope, safe_next
 from union import permissions
-from union.models import AuditAction, Member
+from union.models import Member
 from union.permissions import Perm
 from union.selectors import search_q
 from union.services.audit import record_access
@@ -89,7 +90,7 @@ def member_account(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = member_in_scope(request, public_id, Perm.VIEW_LEDGER)
     record_access(
         actor=request.user,
-        action=AuditAction.DUES_VIEW,
+        action=DuesAction.VIEW,
         target=f"member:{member.public_id}",
         branch=member.branch,
     )

@@ -17,10 +17,11 @@ import pytest
 from django.urls import reverse
 
 from dues import money
+from dues.audit import DuesAction
 from dues.models import EntryKind, LedgerEntry, PaymentConfirmation
 from tests.dues.conftest import JOINED, THRESHOLD, charge, pay
 from tests.factories import MemberFactory
-from union.models import AuditAction, AuditEvent
+from union.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -136,9 +137,9 @@ def test_the_treasurer_finds_a_member_and_records_cash(client, login, treasurer,
     assert entry.amount == -2000
     receipt = client.get(response["Location"]).content.decode()
     assert "R101" in receipt and "2,000" in receipt
-    assert AuditEvent.objects.filter(action=AuditAction.DUES_VIEW).count() == 0
+    assert AuditEvent.objects.filter(action=DuesAction.VIEW).count() == 0
     client.get(reverse("dues:member_account", args=[bko["member"].public_id]))
-    assert AuditEvent.objects.filter(action=AuditAction.DUES_VIEW).count() == 1
+    assert AuditEvent.objects.filter(action=DuesAction.VIEW).count() == 1
 
 
 def test_bad_input_on_the_payment_form_is_explained(client, login, treasurer, bko):
@@ -212,7 +213,7 @@ def test_the_ledger_exports_to_csv_and_xlsx_with_numbers_not_names(client, login
     assert text.splitlines()[0].startswith("entry,booked_on,recorded_at,branch,member_number")
     xlsx = client.get(reverse("dues:export"), {"format": "xlsx"})
     assert xlsx.content[:2] == b"PK"
-    exports = AuditEvent.objects.filter(action=AuditAction.DUES_EXPORT)
+    exports = AuditEvent.objects.filter(action=DuesAction.EXPORT)
     assert exports.count() == 2
     assert exports.first().rows == LedgerEntry.objects.count()
 

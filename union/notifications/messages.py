@@ -1,4 +1,5 @@
-"""The texts of messages to members, rendered in the member's own language.
+"""The texts of the core's messages to members, and rendering any registered kind in the
+member's own language. Apps register their own kinds (union.registry.register_message).
 
 Messages are short and neutral: a phone may be shared, so nothing says "union" or
 "sex work" unless the member is the one reading their own account screen.
@@ -6,12 +7,13 @@ Messages are short and neutral: a phone may be shared, so nothing says "union" o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from union import registry
 
 
 def _welcome(ctx: dict[str, Any]) -> tuple[str, str]:
@@ -34,35 +36,6 @@ def _set_password_code(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
-def _money(ctx: dict[str, Any]) -> str:
-    from dues.money import format_money
-
-    return format_money(int(ctx["amount"]), str(ctx["currency"]))
-
-
-def _dues_reminder(ctx: dict[str, Any]) -> tuple[str, str]:
-    subject = _("A reminder from %(site)s") % {"site": settings.SITE_NAME}
-    body = _(
-        "Your contribution is %(months)s month(s) behind; you owe %(amount)s. "
-        "You can pay your branch treasurer in cash or by mobile money."
-    ) % {"months": ctx["months"], "amount": _money(ctx)}
-    return subject, body
-
-
-def _dues_payment(ctx: dict[str, Any]) -> tuple[str, str]:
-    subject = _("Payment received")
-    body = _("We received %(amount)s. Thank you.") % {"amount": _money(ctx)}
-    if ctx.get("receipt"):
-        body += " " + _("Receipt %(receipt)s.") % {"receipt": ctx["receipt"]}
-    return subject, body
-
-
-def _dues_card_failed(ctx: dict[str, Any]) -> tuple[str, str]:
-    subject = _("Card payment not made")
-    body = _("Your monthly card payment did not go through. Nothing was taken.")
-    return subject, body
-
-
 def _vote_held(ctx: dict[str, Any]) -> tuple[str, str]:
     # Neutral on purpose: no title, nothing about the union, on a possibly shared phone.
     subject = _("%(site)s: a count needs you") % {"site": settings.SITE_NAME}
@@ -70,16 +43,15 @@ def _vote_held(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
-RENDERERS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
-    "welcome": _welcome,
-    "set_password_code": _set_password_code,
-    "vote_held": _vote_held,
-    "dues_reminder": _dues_reminder,
-    "dues_payment": _dues_payment,
-    "dues_card_failed": _dues_card_failed,
-}
+def register() -> None:
+    """The core's own messages; each app registers its own the same way."""
+    registry.register_message("welcome", _welcome)
+    registry.register_message("set_password_code", _set_password_code)
+    registry.register_message("vote_held", _vote_held)
 
 
 def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The subject and body of a message of a registered kind, in `language`."""
+    renderer = registry.message_renderer(kind)
     with translation.override(language):
-        return RENDERERS[kind](context)
+        return renderer(context)

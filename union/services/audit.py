@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from union import registry
 from union.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -18,7 +19,10 @@ def record_access(
     branch: Branch | None = None,
     rows: int = 1,
 ) -> AuditEvent:
-    """Append one audit row. `target` is an opaque reference, never a name."""
+    """Append one audit row. `target` is an opaque reference, never a name. `action` is a
+    name some app registered (union.registry); any other is a programming error."""
+    if not registry.is_audit_action(action):
+        raise ValueError(f"Unregistered audit action {action!r}.")
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,

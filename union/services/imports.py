@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,10 +68,8 @@ def fingerprint(data: bytes) -> str:
 
 
 def _import_scope(actor: AnyUser) -> permissions.Scope:
-    scope = permissions.scope_for(actor, Perm.IMPORT_REGISTER)
-    if not scope:
-        raise PermissionDenied
-    return scope
+    permissions.require(actor, Perm.IMPORT_REGISTER)
+    return permissions.scope_for(actor, Perm.IMPORT_REGISTER)
 
 
 def preview_register_import(
@@ -202,21 +200,16 @@ def export_register(
     that a spreadsheet would run as a formula is neutralised. Writes one audit row with the
     number of members exported, before the file is produced.
     """
-    scope = permissions.scope_for(actor, Perm.EXPORT_REGISTER)
-    if not scope or (branch is not None and not scope.allows(branch.pk)):
-        raise PermissionDenied
+    permissions.require(actor, Perm.EXPORT_REGISTER, branch)
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(_("Choose CSV or XLSX."))
     contact = permissions.scope_for(actor, Perm.VIEW_CONTACT)
     resource = MemberResource(
         contact_branch_ids=contact.branch_ids, contact_everywhere=contact.everywhere
     )
-    qs = (
-        Member.objects.filter(scope.filter("branch"))
-        .exclude(status__in=[MemberStatus.APPLICANT, MemberStatus.REJECTED])
-        .select_related("branch")
-        .order_by("branch__code", "number", "id")
-    )
+    members = Member.objects.exclude(status__in=[MemberStatus.APPLICANT, MemberStatus.REJECTED])
+    qs = permissions.visible(members, actor, Perm.EXPORT_REGISTER).select_related("branch")
+    qs = qs.order_by("branch__code", "number", "id")
     if branch is not None:
         qs = qs.filter(branch=branch)
     if not resource.includes_contact:

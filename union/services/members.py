@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -76,11 +76,6 @@ def _phone_taken_is_a_field_error(message: str) -> Iterator[None]:
         raise
 
 
-def _require(user: User | AnonymousUser, perm: Perm, branch_id: int) -> None:
-    if not permissions.has_perm(user, perm, branch_id):
-        raise PermissionDenied
-
-
 def register_applicant(
     *,
     actor: User | AnonymousUser | None,
@@ -102,7 +97,7 @@ def register_applicant(
     officer = cast("User", actor) if actor is not None and actor.is_authenticated else None
     assisted = officer is not None
     if officer is not None:
-        _require(officer, Perm.REGISTER_MEMBER, branch.id)
+        permissions.require(officer, Perm.REGISTER_MEMBER, branch.id)
     if branch.is_national:
         raise ValidationError(_("Members join a branch, not the national level."))
     taken = _("This phone number is already registered. Ask your branch secretary.")
@@ -179,7 +174,7 @@ def approve_applicant(
     from union.notifications.services import notify_member
 
     if actor is not None:
-        _require(actor, Perm.APPROVE_MEMBER, member.branch_id)
+        permissions.require(actor, Perm.APPROVE_MEMBER, member.branch_id)
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
         if member.status != MemberStatus.APPLICANT:
@@ -202,7 +197,7 @@ def approve_applicant(
 
 
 def reject_applicant(*, actor: User, member: Member, reason: str) -> Member:
-    _require(actor, Perm.APPROVE_MEMBER, member.branch_id)
+    permissions.require(actor, Perm.APPROVE_MEMBER, member.branch_id)
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for the rejection.")})
     with transaction.atomic():
@@ -240,7 +235,7 @@ def change_member_status(
     actor None is the system itself (the dues run lapsing and reinstating members).
     """
     if actor is not None:
-        _require(actor, Perm.CHANGE_STATUS, member.branch_id)
+        permissions.require(actor, Perm.CHANGE_STATUS, member.branch_id)
         if to in (MemberStatus.ACTIVE, MemberStatus.REJECTED) and member.is_applicant:
             raise ValidationError(_("Use the applicant queue to approve or reject."))
     with transaction.atomic():
@@ -267,7 +262,7 @@ def update_contact_details(
     own_member = getattr(actor, "member", None)
     own = own_member is not None and own_member.pk == member.pk
     if not own:
-        _require(actor, Perm.VIEW_CONTACT, member.branch_id)
+        permissions.require(actor, Perm.VIEW_CONTACT, member.branch_id)
     taken = _("This phone number is already registered.")
     if phone_in_use(contact.phone, exclude_member_id=member.pk):
         raise ValidationError({"phone": taken})
@@ -322,7 +317,7 @@ def issue_set_password_code(*, actor: User, member: Member) -> str:
 
     Creates the login if the member has none yet.
     """
-    _require(actor, Perm.APPROVE_MEMBER, member.branch_id)
+    permissions.require(actor, Perm.APPROVE_MEMBER, member.branch_id)
     if member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
         raise ValidationError(_("Only active or lapsed members can have a login."))
     with transaction.atomic():

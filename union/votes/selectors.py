@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 
-from union import permissions
+from union import permissions, registry
 from union.models import Branch, Member, MemberStatus
 from union.permissions import Perm
 from union.votes.models import (
@@ -34,21 +34,13 @@ if TYPE_CHECKING:
 
 
 def eligible_members(branch: Branch) -> QuerySet[Member]:
-    """Members who may vote in a vote of `branch` (every branch if it is the national level).
-
-    The rule is "members in good standing". Good standing is decided by the dues app
-    (dues.selectors.members_in_good_standing, a queryset filter); until that exists,
-    every *active* member counts as in good standing. Lapsed, suspended, resigned and
-    deceased members and applicants never vote either way.
-    """
+    """Members who may vote in a vote of `branch` (every branch if it is the national level):
+    members in good standing, as the registered standing rule (the dues app) decides.
+    Without a rule this raises; it never falls back to "every active member"."""
     members = Member.objects.filter(status=MemberStatus.ACTIVE)
     if not branch.is_national:
         members = members.filter(branch=branch)
-    try:
-        from dues.selectors import members_in_good_standing  # type: ignore[attr-defined]
-    except ImportError:
-        return members
-    return members_in_good_standing(members)  # type: ignore[no-any-return]
+    return registry.in_good_standing(members)
 
 
 def manageable_votes(user: AnyUser) -> QuerySet[Vote]:
