@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
@@ -20,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from union import permissions
 from union.forms import ContactDetailsForm, SetPasswordWithCodeForm
+from union.http import safe_next
 from union.middleware import remember_member_language
 from union.services import members as member_services
 from union.views.guards import OfficeRequest
@@ -40,13 +40,6 @@ class LoginView(auth_views.LoginView):
         return url
 
 
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
 def _qr_data_uri(uri: str) -> str:
     svg = segno.make(uri, error="m").svg_inline(scale=4)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
@@ -57,7 +50,7 @@ def _qr_data_uri(uri: str) -> str:
 def two_factor(request: OfficeRequest) -> HttpResponse:
     """Set up (first time) or check the TOTP code of an office bearer."""
     user = request.user
-    next_url = _safe_next(request, "/office/")
+    next_url = safe_next(request, "/office/")
     if user.is_verified():  # type: ignore[attr-defined]
         return redirect(next_url)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
