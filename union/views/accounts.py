@@ -21,6 +21,7 @@ from union import permissions
 from union.forms import ContactDetailsForm, SetPasswordWithCodeForm
 from union.http import safe_next
 from union.middleware import remember_member_language
+from union.services import accounts as account_services
 from union.services import members as member_services
 from union.views.guards import OfficeRequest
 
@@ -56,19 +57,20 @@ def two_factor(request: OfficeRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     setting_up = device is None
     if device is None:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or (
-            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-        )
+        device = account_services.start_two_factor(user=user)
     error = ""
     if request.method == "POST":
         token = "".join(ch for ch in request.POST.get("token", "") if ch.isdigit())
-        if token and device.verify_token(token):
+        try:
             if setting_up:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
+                device = account_services.confirm_two_factor(user=user, device=device, token=token)
+            elif not (token and device.verify_token(token)):
+                raise ValidationError(account_services.WRONG_CODE)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
             otp_login(request, device)
             return redirect(next_url)
-        error = _("That code is not right, or it has expired. Try the newest code.")
     context: dict[str, Any] = {"setting_up": setting_up, "error": error, "next": next_url}
     if setting_up:
         secret = base64.b32encode(device.bin_key).decode().rstrip("=")
