@@ -9,9 +9,9 @@ admin, and hold no union permission unless they also hold a role.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from union.models import Branch, Role, RoleAssignment
@@ -127,7 +127,7 @@ class Scope:
             return Q()
         return Q(**{f"{field}__in": self.branch_ids})
 
-    def branches(self) -> Any:
+    def branches(self) -> QuerySet[Branch]:
         qs = Branch.objects.filter(is_national=False)
         return qs if self.everywhere else qs.filter(id__in=self.branch_ids)
 
