@@ -10,7 +10,7 @@ from tests.votes.conftest import close_now
 from union.votes import receipts, results, services
 from union.votes.models import Ballot, VoteKind, VoteMark, VoteRoll, VoteStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def test_roll_is_frozen_at_opening(make_vote, member, bamako, segou, applicant):

@@ -12,7 +12,7 @@ from tests.factories import MemberFactory
 from union.votes import services
 from union.votes.models import Ballot, VoteMark
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 
 
 def test_double_submissions_at_the_same_moment_give_one_ballot_each(make_vote, bamako):

@@ -13,7 +13,7 @@ from union.votes.counting.blt import parse_blt
 from union.votes.counting.stv import count_stv
 from union.votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _voters(branch, n):

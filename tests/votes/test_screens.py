@@ -13,7 +13,7 @@ from union.models import AuditEvent
 from union.votes import results, services, tasks
 from union.votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _status(client, url: str) -> int:

@@ -10,9 +10,10 @@ from union.models import AuditEvent
 from union.votes import results, services
 from union.votes.models import Ballot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
+@pytest.mark.vendor("postgresql")  # information_schema
 def test_ballot_table_has_only_the_vote_the_choices_and_the_receipt_hash():
     with connection.cursor() as cursor:
         columns = {
@@ -50,6 +51,7 @@ def test_casting_writes_no_audit_row_and_officers_see_who_not_how(make_vote, mem
     assert not hasattr(mark, "ballot")
 
 
+@pytest.mark.vendor("postgresql")  # xmin; on SQLite, see the rowid test below
 def test_seal_rewrites_ballots_so_xmin_no_longer_matches_the_marks(make_vote, member, secretary):
     vote = make_vote()
     services.cast_ballot(vote=vote, member=member, choices=[1])
