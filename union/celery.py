@@ -12,7 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
 app = Celery("solidaire")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["union.votes"])
 
 app.conf.beat_schedule = {
     "sweep-notifications": {
@@ -20,7 +19,7 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
     },
     "vote-clock": {
-        "task": "union.votes.tasks.run_vote_clock",
+        "task": "votes.tasks.run_vote_clock",
         "schedule": crontab(minute="*"),
     },
     # Hourly, because each branch's 1st of the month starts at its own midnight.

@@ -370,6 +370,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"
-
-
-from union.votes.models import *  # noqa: E402, F403 - votes are union models

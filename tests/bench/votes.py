@@ -33,8 +33,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from union.votes.counting.profile import Profile
-from union.votes.counting.stv import count_stv
+from votes.counting.profile import Profile
+from votes.counting.stv import count_stv
 
 TALLY_BALLOTS = 1_000_000
 STV_BALLOTS = 100_000
@@ -42,7 +42,7 @@ STV_BALLOTS = 100_000
 
 def _vote(kind: str, options: int) -> Any:
     from union.models import Branch, Member, MemberStatus, RegistrationSource
-    from union.votes.models import Vote, VoteOption
+    from votes.models import Vote, VoteOption
 
     branch, _ = Branch.objects.get_or_create(code="BENCH", defaults={"name": "Bench"})
     officer, _ = Member.objects.get_or_create(
@@ -71,8 +71,8 @@ def _vote(kind: str, options: int) -> Any:
 
 
 def bench_tally() -> dict[str, Any]:
-    from union.votes.models import Ballot
-    from union.votes.results import grouped_ballots
+    from votes.models import Ballot
+    from votes.results import grouped_ballots
 
     vote = _vote("single", 5)
     with connection.cursor() as cursor:
@@ -229,8 +229,8 @@ def _voters(n: int, session_cache: Any = None) -> tuple[Any, Any, list[tuple[int
 
 
 def _open_election(branch: Any, officer: Any) -> Any:
-    from union.votes import services
-    from union.votes.models import VoteKind
+    from votes import services
+    from votes.models import VoteKind
 
     now = timezone.now()
     vote = services.create_vote(
@@ -280,8 +280,8 @@ def bench_casting(
     rounds: int = 8,
 ) -> dict[str, Any]:
     from tests.bench import server as bench_server
-    from union.votes import receipts, results
-    from union.votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
+    from votes import receipts, results
+    from votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
 
     rng = random.Random(11)
     load_before = os.getloadavg()

@@ -23,8 +23,8 @@ from playwright.sync_api import Page, expect
 from tests.browser.helpers import assert_light, axe_check, shot, totp_code
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Branch, Member
-from union.votes import receipts, services, tasks
-from union.votes.models import Ballot, Vote, VoteKind, VoteStatus
+from votes import receipts, services, tasks
+from votes.models import Ballot, Vote, VoteKind, VoteStatus
 
 pytestmark = pytest.mark.browser
 

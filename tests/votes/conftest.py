@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from union.votes import services
-from union.votes.models import Vote, VoteKind
+from votes import services
+from votes.models import Vote, VoteKind
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import MemberFactory
 from tests.votes.conftest import close_now
-from union.votes import receipts, results, services
-from union.votes.models import Ballot, VoteKind, VoteMark, VoteRoll, VoteStatus
+from votes import receipts, results, services
+from votes.models import Ballot, VoteKind, VoteMark, VoteRoll, VoteStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from tests.factories import MemberFactory
-from union.votes import services
-from union.votes.models import Ballot, VoteMark
+from votes import services
+from votes.models import Ballot, VoteMark
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

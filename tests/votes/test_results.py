@@ -8,10 +8,10 @@ from django.core.management import call_command
 from tests.factories import MemberFactory
 from tests.votes.conftest import close_now
 from union.models import Notification
-from union.votes import receipts, results, services, tasks
-from union.votes.counting.blt import parse_blt
-from union.votes.counting.stv import count_stv
-from union.votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
+from votes import receipts, results, services, tasks
+from votes.counting.blt import parse_blt
+from votes.counting.stv import count_stv
+from votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
 
 pytestmark = pytest.mark.django_db
 

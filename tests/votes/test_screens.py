@@ -10,8 +10,8 @@ from django.urls import reverse
 from tests.conftest import sign_in
 from tests.votes.conftest import close_now
 from union.models import AuditEvent
-from union.votes import results, services, tasks
-from union.votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
+from votes import results, services, tasks
+from votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +187,7 @@ def test_officer_creates_and_schedules_an_election(client, secretary, bamako):
     for name in ["Awa", "Fanta", "Mariam"]:
         client.post(detail, {"action": "add_option", "label": name, "statement": ""})
     client.post(detail, {"action": "schedule"})
-    from union.votes.models import Vote
+    from votes.models import Vote
 
     vote = Vote.objects.get(title="Branch board")
     assert vote.status == VoteStatus.SCHEDULED
@@ -210,7 +210,7 @@ def test_other_branch_secretary_cannot_create_a_vote_for_bamako(client, other_se
         },
     )
     assert response.status_code == 200  # the form again: Bamako is not a choice
-    from union.votes.models import Vote
+    from votes.models import Vote
 
     assert not Vote.objects.exists()
 
@@ -222,8 +222,8 @@ def test_one_vote_is_found_by_the_same_rule_as_the_list(
     votes_for_member (the list) must agree, for every status and scope, and on the roll
     and voted marks."""
     from union.models import Member
-    from union.votes import selectors
-    from union.votes.models import Vote
+    from votes import selectors
+    from votes.models import Vote
 
     ours = make_vote(title="Ours")
     make_vote(title="Nationale", branch=national, officer=national_coordinator)
@@ -249,8 +249,8 @@ def test_a_fixed_votes_choices_are_read_once_a_draft_s_every_time(client, make_v
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from union.votes import selectors
-    from union.votes.models import Vote
+    from votes import selectors
+    from votes.models import Vote
 
     vote = make_vote()
     sign_in(client, member)

@@ -7,8 +7,8 @@ from django.db import connection
 
 from tests.factories import MemberFactory
 from union.models import AuditEvent
-from union.votes import results, services
-from union.votes.models import Ballot
+from votes import results, services
+from votes.models import Ballot
 
 pytestmark = pytest.mark.django_db
 

@@ -27,8 +27,8 @@ from union.models import AuditAction, Branch, Member
 from union.permissions import Perm
 from union.services.audit import record_access
 from union.views.guards import OfficeRequest, office_view
-from union.votes import receipts, results, selectors, services
-from union.votes.forms import (
+from votes import receipts, results, selectors, services
+from votes.forms import (
     BallotForm,
     CheckInForm,
     OptionForm,
@@ -38,7 +38,7 @@ from union.votes.forms import (
     ballot_data,
     ordinal,
 )
-from union.votes.models import (
+from votes.models import (
     BallotChannel,
     Vote,
     VoteKind,

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from union.models import Branch, Member, Role, RoleAssignment
-from union.votes import results, services
-from union.votes.models import Vote, VoteKind, VoteStatus
+from votes import results, services
+from votes.models import Vote, VoteKind, VoteStatus
 
 MOTION = "Motion: open a second drop-in centre in Bamako"
 ELECTION = "National board election"

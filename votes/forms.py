@@ -1,4 +1,4 @@
-"""Forms for votes. Validation only: writes go through union.votes.services."""
+"""Forms for votes. Validation only: writes go through votes.services."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from union.models import Branch, Role
-from union.votes.models import BallotChannel, Threshold, Vote, VoteKind
+from votes.models import BallotChannel, Threshold, Vote, VoteKind
 
 ORDINALS = {
     1: _("1st choice"),
@@ -158,7 +158,7 @@ class BallotForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.errors:
-            from union.votes.services import parse_choices
+            from votes.services import parse_choices
 
             try:
                 data["parsed"] = parse_choices(self.vote, self.raw_choices())

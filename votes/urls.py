@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from union.votes import views
+from votes import views
 
 app_name = "votes"
 

@@ -1,7 +1,6 @@
 """Votes, their options, the frozen roll, voted marks, secret ballots and paper tallies.
 
-Imported by union.models, so these are models of the union app (migrations in
-union/migrations). Written only through union.votes.services.
+Written only through votes.services.
 """
 
 from __future__ import annotations
@@ -15,20 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from union.models import Branch, Member, Role
-
-__all__ = [
-    "Ballot",
-    "BallotChannel",
-    "BranchTally",
-    "TallyEntry",
-    "Threshold",
-    "Vote",
-    "VoteKind",
-    "VoteMark",
-    "VoteOption",
-    "VoteRoll",
-    "VoteStatus",
-]
 
 
 class VoteKind(models.TextChoices):
@@ -100,6 +85,7 @@ class Vote(models.Model):
     roles_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "union_vote"
         ordering = ["-opens_at", "-id"]
         indexes = [models.Index(fields=["status", "closes_at"], name="vote_status_close")]
         constraints = [
@@ -143,6 +129,7 @@ class VoteOption(models.Model):
     )
 
     class Meta:
+        db_table = "union_voteoption"
         ordering = ["vote", "number"]
         constraints = [
             models.UniqueConstraint(fields=["vote", "number"], name="vote_option_number"),
@@ -159,6 +146,7 @@ class VoteRoll(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        db_table = "union_voteroll"
         constraints = [models.UniqueConstraint(fields=["vote", "member"], name="vote_roll_once")]
 
     def __str__(self) -> str:
@@ -180,6 +168,7 @@ class VoteMark(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "union_votemark"
         constraints = [
             models.UniqueConstraint(fields=["vote", "member"], name="one_mark_per_member")
         ]
@@ -204,6 +193,7 @@ class Ballot(models.Model):
     receipt_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        db_table = "union_ballot"
         indexes = [models.Index(fields=["vote", "receipt_hash"], name="ballot_vote_receipt")]
 
     def __str__(self) -> str:
@@ -227,6 +217,7 @@ class TallyEntry(models.Model):
     entered_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "union_tallyentry"
         constraints = [
             models.UniqueConstraint(
                 fields=["vote", "branch", "officer"], name="one_tally_entry_per_officer"
@@ -247,6 +238,7 @@ class BranchTally(models.Model):
     confirmed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "union_branchtally"
         constraints = [
             models.UniqueConstraint(fields=["vote", "branch"], name="one_tally_per_branch")
         ]

@@ -7,8 +7,8 @@ from functools import partial
 from celery import shared_task
 from django.db import transaction
 
-from union.votes import results, services
-from union.votes.models import Vote, VoteStatus
+from votes import results, services
+from votes.models import Vote, VoteStatus
 
 
 @shared_task(time_limit=300, soft_time_limit=280, autoretry_for=(OSError,), max_retries=3)

@@ -1,6 +1,6 @@
 """Writes for votes: creating and scheduling, opening, casting, assemblies, roles.
 
-Counting and publishing live in union.votes.results. Every function here that changes
+Counting and publishing live in votes.results. Every function here that changes
 something runs in one transaction and writes the audit log, except cast_ballot: a ballot
 is in no audit table, and the voted mark is its own record.
 """
@@ -22,9 +22,9 @@ from union import permissions
 from union.models import AuditAction, Branch, Member, RoleAssignment
 from union.permissions import Perm
 from union.services.audit import record_access
-from union.votes import receipts
-from union.votes.counting.profile import BallotError, check_ranking
-from union.votes.models import (
+from votes import receipts
+from votes.counting.profile import BallotError, check_ranking
+from votes.models import (
     Ballot,
     BallotChannel,
     BranchTally,
@@ -37,7 +37,7 @@ from union.votes.models import (
     VoteRoll,
     VoteStatus,
 )
-from union.votes.selectors import eligible_members, may_manage
+from votes.selectors import eligible_members, may_manage
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

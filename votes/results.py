@@ -1,6 +1,6 @@
 """Closing, counting and publishing votes, and the anonymised ballots for recounts.
 
-The flow: a beat job (union.votes.tasks) claims votes whose closing time has passed
+The flow: a beat job (votes.tasks) claims votes whose closing time has passed
 (OPEN -> COUNTING, a conditional UPDATE) and queues count_vote for each. The count first
 checks that the ballots match the voted marks and that every branch that gave out paper
 ballots has a confirmed tally. If anything does not add up the result is HELD, not
@@ -18,12 +18,12 @@ from django.utils import timezone
 
 from union.models import AuditAction
 from union.services.audit import record_access
-from union.votes.counting import tally
-from union.votes.counting.blt import write_blt
-from union.votes.counting.irv import count_irv
-from union.votes.counting.profile import Profile
-from union.votes.counting.stv import count_stv
-from union.votes.models import (
+from votes.counting import tally
+from votes.counting.blt import write_blt
+from votes.counting.irv import count_irv
+from votes.counting.profile import Profile
+from votes.counting.stv import count_stv
+from votes.models import (
     Ballot,
     BallotChannel,
     BranchTally,
@@ -253,7 +253,7 @@ def recount_vote(*, actor: User, vote: Vote) -> str:
     """The returning officer counts a held vote again (after a late paper tally, say)."""
     from django.core.exceptions import PermissionDenied
 
-    from union.votes.selectors import may_manage
+    from votes.selectors import may_manage
 
     if not may_manage(actor, vote):
         raise PermissionDenied

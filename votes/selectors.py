@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, prefetch_rela
 from union import permissions
 from union.models import Branch, Member, MemberStatus
 from union.permissions import Perm
-from union.votes.models import (
+from votes.models import (
     Ballot,
     BallotChannel,
     BranchTally,
