@@ -85,7 +85,6 @@ class Vote(models.Model):
     roles_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        db_table = "union_vote"
         ordering = ["-opens_at", "-id"]
         indexes = [models.Index(fields=["status", "closes_at"], name="vote_status_close")]
         constraints = [
@@ -129,7 +128,6 @@ class VoteOption(models.Model):
     )
 
     class Meta:
-        db_table = "union_voteoption"
         ordering = ["vote", "number"]
         constraints = [
             models.UniqueConstraint(fields=["vote", "number"], name="vote_option_number"),
@@ -146,7 +144,6 @@ class VoteRoll(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        db_table = "union_voteroll"
         constraints = [models.UniqueConstraint(fields=["vote", "member"], name="vote_roll_once")]
 
     def __str__(self) -> str:
@@ -168,7 +165,6 @@ class VoteMark(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        db_table = "union_votemark"
         constraints = [
             models.UniqueConstraint(fields=["vote", "member"], name="one_mark_per_member")
         ]
@@ -193,7 +189,6 @@ class Ballot(models.Model):
     receipt_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        db_table = "union_ballot"
         indexes = [models.Index(fields=["vote", "receipt_hash"], name="ballot_vote_receipt")]
 
     def __str__(self) -> str:
@@ -217,7 +212,6 @@ class TallyEntry(models.Model):
     entered_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        db_table = "union_tallyentry"
         constraints = [
             models.UniqueConstraint(
                 fields=["vote", "branch", "officer"], name="one_tally_entry_per_officer"
@@ -238,7 +232,6 @@ class BranchTally(models.Model):
     confirmed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        db_table = "union_branchtally"
         constraints = [
             models.UniqueConstraint(fields=["vote", "branch"], name="one_tally_per_branch")
         ]

@@ -63,6 +63,19 @@ def claim_due_closures(now: Any = None) -> list[int]:
     return closed
 
 
+# The table name comes from the model, once; nothing but the vote id varies.
+_BALLOTS = Ballot._meta.db_table
+SEAL_COPY_SQL = (
+    "CREATE TEMP TABLE sealed_ballots AS "  # noqa: S608
+    f"SELECT id, vote_id, choices, receipt_hash FROM {_BALLOTS} WHERE vote_id = %s"
+)
+SEAL_DELETE_SQL = f"DELETE FROM {_BALLOTS} WHERE vote_id = %s"  # noqa: S608
+SEAL_REINSERT_SQL = (
+    f"INSERT INTO {_BALLOTS} (id, vote_id, choices, receipt_hash) "  # noqa: S608
+    "SELECT id, vote_id, choices, receipt_hash FROM sealed_ballots ORDER BY random()"
+)
+
+
 def _seal(vote: Vote) -> None:
     """Rewrite the vote's ballots in random order.
 
@@ -79,16 +92,9 @@ def _seal(vote: Vote) -> None:
     transaction (DDL is transactional on both, so a failure leaves nothing behind).
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE sealed_ballots AS "
-            "SELECT id, vote_id, choices, receipt_hash FROM union_ballot WHERE vote_id = %s",
-            [vote.pk],
-        )
-        cursor.execute("DELETE FROM union_ballot WHERE vote_id = %s", [vote.pk])
-        cursor.execute(
-            "INSERT INTO union_ballot (id, vote_id, choices, receipt_hash) "
-            "SELECT id, vote_id, choices, receipt_hash FROM sealed_ballots ORDER BY random()"
-        )
+        cursor.execute(SEAL_COPY_SQL, [vote.pk])
+        cursor.execute(SEAL_DELETE_SQL, [vote.pk])
+        cursor.execute(SEAL_REINSERT_SQL)
         cursor.execute("DROP TABLE sealed_ballots")
 
 

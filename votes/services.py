@@ -273,6 +273,14 @@ def parse_choices(vote: Vote, raw: Iterable[Any]) -> list[int]:
         raise ValidationError(_("This ballot holds a choice that is not on it.")) from None
 
 
+# The table names come from the models, once; nothing but the parameters varies.
+LOCK_OPEN_VOTE_SQL = (
+    f"SELECT v.*, EXISTS (SELECT 1 FROM {VoteRoll._meta.db_table} r "  # noqa: S608
+    "WHERE r.vote_id = v.id AND r.member_id = %s) AS on_roll "
+    f"FROM {Vote._meta.db_table} v WHERE v.id = %s FOR SHARE OF v"
+)
+
+
 def _lock_open_vote(vote_id: int, member_id: int) -> tuple[Vote, bool]:
     """Read the vote inside the casting transaction and refuse if it is not open now.
     Also says whether the member is on its roll (frozen at opening), in the same query.
@@ -283,12 +291,7 @@ def _lock_open_vote(vote_id: int, member_id: int) -> tuple[Vote, bool]:
     """
     if connection.vendor == "postgresql":
         # One round trip locks the row, reads it and checks the roll.
-        locked = Vote.objects.raw(
-            "SELECT v.*, EXISTS (SELECT 1 FROM union_voteroll r "
-            "WHERE r.vote_id = v.id AND r.member_id = %s) AS on_roll "
-            "FROM union_vote v WHERE v.id = %s FOR SHARE OF v",
-            [member_id, vote_id],
-        )
+        locked = Vote.objects.raw(LOCK_OPEN_VOTE_SQL, [member_id, vote_id])
         found = next(iter(locked), None)
         if found is None:
             raise Vote.DoesNotExist

@@ -8,27 +8,30 @@ from django.db import connection
 from tests.factories import MemberFactory
 from union.models import AuditEvent
 from votes import results, services
-from votes.models import Ballot
+from votes.models import Ballot, Vote, VoteMark
 
 pytestmark = pytest.mark.django_db
+
+BALLOTS = Ballot._meta.db_table
+MARKS = VoteMark._meta.db_table
 
 
 def test_ballot_table_has_only_the_vote_the_choices_and_the_receipt_hash():
     with connection.cursor() as cursor:
         columns = {
             c.name: c.type_code
-            for c in connection.introspection.get_table_description(cursor, "union_ballot")
+            for c in connection.introspection.get_table_description(cursor, BALLOTS)
         }
-        relations = connection.introspection.get_relations(cursor, "union_ballot")
+        relations = connection.introspection.get_relations(cursor, BALLOTS)
     assert set(columns) == {"id", "vote_id", "choices", "receipt_hash"}
     # The only link out is to the vote, never to a member, user, session or mark.
-    assert {target for _column, (_field, target) in relations.items()} == {"union_vote"}
+    assert {target for _column, (_field, target) in relations.items()} == {Vote._meta.db_table}
     field = Ballot._meta.get_field("id")
     assert field.get_internal_type() == "UUIDField"  # random, not a sequence
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT column_default FROM information_schema.columns "
-            "WHERE table_name = 'union_ballot'"
+            "SELECT column_default FROM information_schema.columns WHERE table_name = %s",
+            [BALLOTS],
         )
         assert all(default is None for (default,) in cursor.fetchall())  # no sequence, no now()
 
@@ -37,7 +40,7 @@ def test_no_other_table_refers_to_ballots():
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             relations = connection.introspection.get_relations(cursor, table)
-            assert "union_ballot" not in {target for _c, (_f, target) in relations.items()}, table
+            assert BALLOTS not in {target for _c, (_f, target) in relations.items()}, table
 
 
 def test_casting_writes_no_audit_row_and_officers_see_who_not_how(make_vote, member):
@@ -57,10 +60,14 @@ def test_seal_rewrites_ballots_so_xmin_no_longer_matches_the_marks(make_vote, me
     with connection.cursor() as cursor:
         results._seal(vote)
         cursor.execute(
-            "SELECT DISTINCT xmin::text FROM union_votemark WHERE vote_id = %s", [vote.pk]
+            f"SELECT DISTINCT xmin::text FROM {MARKS} WHERE vote_id = %s",  # noqa: S608
+            [vote.pk],
         )
         mark_xids = {x for (x,) in cursor.fetchall()}
-        cursor.execute("SELECT DISTINCT xmin::text FROM union_ballot WHERE vote_id = %s", [vote.pk])
+        cursor.execute(
+            f"SELECT DISTINCT xmin::text FROM {BALLOTS} WHERE vote_id = %s",  # noqa: S608
+            [vote.pk],
+        )
         ballot_xids = {x for (x,) in cursor.fetchall()}
     # Inside the test transaction every row shares one xid; what matters is that the
     # rewrite happened: the ballots are still there, once each.
@@ -74,7 +81,7 @@ def _physical_order(vote) -> list[str]:
     hidden = "ctid" if connection.vendor == "postgresql" else "rowid"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM union_ballot WHERE vote_id = %s ORDER BY {hidden}",  # noqa: S608
+            f"SELECT id FROM {BALLOTS} WHERE vote_id = %s ORDER BY {hidden}",  # noqa: S608
             [vote.pk],
         )
         return [str(row[0]).replace("-", "") for row in cursor.fetchall()]

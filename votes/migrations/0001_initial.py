@@ -17,9 +17,9 @@ MODELS = ["vote", "voteoption", "voteroll", "votemark", "ballot", "tallyentry", 
 def _move_content_types(apps, schema_editor, source, target):
     """Relabel each model's content type row, where there is one (none on a new database).
 
-    A row for the target may already exist if post_migrate ran for the new app before
-    this migration (a migrate of another app, say): it is newer and nothing of the
-    union's points at it, so it and its permissions give way to the old row.
+    A row for the target exists only if content types were created from the new code
+    before this ran (a flush, say; migrate itself creates them from the migrated state):
+    it is the newer one, so it and its permissions give way to the row things point at.
     """
     ContentType = apps.get_model("contenttypes", "ContentType")
     Permission = apps.get_model("auth", "Permission")
