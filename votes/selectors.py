@@ -104,9 +104,9 @@ WHERE v.public_id = %s AND v.status NOT IN (%s, %s) AND (v.branch_id = %s OR b.i
 """  # noqa: S608
 
 
-# A vote's choices are fixed once it leaves the draft (services.schedule_vote): each process
-# keeps them after their first read, so that the thousands of ballot steps of an election
-# do not read them again. Read only: the same objects serve every request.
+# A vote's choices are fixed once it leaves the draft (services.drafting.schedule_vote):
+# each process keeps them after their first read, so that the thousands of ballot steps of
+# an election do not read them again. Read only: the same objects serve every request.
 _fixed_options: OrderedDict[int, list[VoteOption]] = OrderedDict()
 _fixed_options_lock = threading.Lock()
 FIXED_OPTIONS_KEPT = 64  # votes

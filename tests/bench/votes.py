@@ -230,13 +230,13 @@ def _voters(n: int, session_cache: Any = None) -> tuple[Any, Any, list[tuple[int
 
 
 def _open_election(branch: Any, officer: Any) -> Any:
-    from votes import services
     from votes.models import VoteKind
+    from votes.services import drafting
 
     now = timezone.now()
-    vote = services.create_vote(
+    vote = drafting.create_vote(
         actor=officer.user,
-        spec=services.VoteSpec(
+        spec=drafting.VoteSpec(
             kind=VoteKind.ELECTION,
             title="Bench election",
             text="",
@@ -247,8 +247,8 @@ def _open_election(branch: Any, officer: Any) -> Any:
         ),
     )
     for n in range(1, CASTING_CANDIDATES + 1):
-        services.add_option(actor=officer.user, vote=vote, label=f"Candidate {n}")
-    services.schedule_vote(actor=officer.user, vote=vote)
+        drafting.add_option(actor=officer.user, vote=vote, label=f"Candidate {n}")
+    drafting.schedule_vote(actor=officer.user, vote=vote)
     vote.refresh_from_db()
     return vote
 
@@ -281,8 +281,9 @@ def bench_casting(
     rounds: int = 8,
 ) -> dict[str, Any]:
     from tests.bench import server as bench_server
-    from votes import receipts, results
+    from votes import receipts
     from votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
+    from votes.services import counting
 
     rng = random.Random(11)
     load_before = os.getloadavg()
@@ -389,9 +390,9 @@ def bench_casting(
     stored = set(Ballot.objects.filter(vote=vote).values_list("receipt_hash", flat=True))
     # And the count agrees: it holds the result back if ballots and marks differ.
     Vote.objects.filter(pk=vote.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
-    results.claim_due_closures()
+    counting.claim_due_closures()
     t = time.perf_counter()
-    status = results.count_vote(vote.pk)
+    status = counting.count_vote(vote.pk)
     count_s = time.perf_counter() - t
 
     ratio = first.per_second / hello.per_second if hello.per_second else 0.0

@@ -10,8 +10,9 @@ from django.urls import reverse
 from tests.conftest import sign_in
 from tests.votes.conftest import close_now
 from union.models import AuditEvent
-from votes import results, services, tasks
+from votes import tasks
 from votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
+from votes.services import casting, counting
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def test_ranked_ballot_review_then_cast(client, make_vote, member):
     assert Ballot.objects.count() == 1
     close_now(vote)
     tasks.run_vote_clock()
-    results.count_vote(vote.pk)
+    counting.count_vote(vote.pk)
     found = client.post(reverse("votes:ballots", args=[vote.public_id]), {"code": code.lower()})
     assert 'id="found-ballot"' in found.content.decode()
 
@@ -95,10 +96,10 @@ def test_a_motion_without_quorum_is_shown_as_no_decision_not_as_rejected(
 ):
     # Most of those who voted were for it: "rejected" would tell them they lost.
     vote = make_vote(VoteKind.MOTION, quorum_percent=90)
-    services.cast_ballot(vote=vote, member=member, choices=[1])
+    casting.cast_ballot(vote=vote, member=member, choices=[1])
     close_now(vote)
-    results.claim_due_closures()
-    results.count_vote(vote.pk)
+    counting.claim_due_closures()
+    counting.count_vote(vote.pk)
     sign_in(client, member)
     body = client.get(reverse("votes:results", args=[vote.public_id])).content.decode()
     assert "No decision: too few members voted to reach the quorum." in body
@@ -224,11 +225,12 @@ def test_one_vote_is_found_by_the_same_rule_as_the_list(
     from union.models import Member
     from votes import selectors
     from votes.models import Vote
+    from votes.services import casting
 
     ours = make_vote(title="Ours")
     make_vote(title="Nationale", branch=national, officer=national_coordinator)
     make_vote(title="Segou", branch=segou, officer=other_secretary)
-    services.cast_ballot(vote=ours, member=member, choices=[1])
+    casting.cast_ballot(vote=ours, member=member, choices=[1])
     for status in VoteStatus.values:
         Vote.objects.filter(pk=make_vote(title=status).pk).update(status=status)
     for person in (member, other_secretary):

@@ -7,8 +7,8 @@ from django.db import connection
 
 from tests.factories import MemberFactory
 from union.models import AuditEvent
-from votes import results, services
 from votes.models import Ballot, Vote, VoteMark
+from votes.services import casting, counting
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_no_other_table_refers_to_ballots():
 def test_casting_writes_no_audit_row_and_officers_see_who_not_how(make_vote, member):
     vote = make_vote()
     before = AuditEvent.objects.count()
-    services.cast_ballot(vote=vote, member=member, choices=[2])
+    casting.cast_ballot(vote=vote, member=member, choices=[2])
     assert AuditEvent.objects.count() == before
     mark = vote.marks.get()
     assert mark.member == member
@@ -55,10 +55,10 @@ def test_casting_writes_no_audit_row_and_officers_see_who_not_how(make_vote, mem
 
 def test_seal_rewrites_ballots_so_xmin_no_longer_matches_the_marks(make_vote, member, secretary):
     vote = make_vote()
-    services.cast_ballot(vote=vote, member=member, choices=[1])
-    services.cast_ballot(vote=vote, member=secretary, choices=[2])
+    casting.cast_ballot(vote=vote, member=member, choices=[1])
+    casting.cast_ballot(vote=vote, member=secretary, choices=[2])
     with connection.cursor() as cursor:
-        results._seal(vote)
+        counting.seal_ballots(vote)
         cursor.execute(
             f"SELECT DISTINCT xmin::text FROM {MARKS} WHERE vote_id = %s",  # noqa: S608
             [vote.pk],
@@ -96,11 +96,11 @@ def test_seal_keeps_every_ballot_but_not_the_order_they_were_cast_in(make_vote, 
     voters = MemberFactory.create_batch(30, branch=bamako)
     vote = make_vote()
     for n, voter in enumerate(voters):
-        services.cast_ballot(vote=vote, member=voter, choices=[n % 3 + 1])
+        casting.cast_ballot(vote=vote, member=voter, choices=[n % 3 + 1])
     before = _ballots(vote)
     cast_order = _physical_order(vote)
 
-    results._seal(vote)
+    counting.seal_ballots(vote)
 
     assert _ballots(vote) == before
     # 30 ballots back in cast order by chance: 1 in 30! (about 4e-33).

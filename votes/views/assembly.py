@@ -19,9 +19,10 @@ from union import permissions
 from union.models import Member
 from union.permissions import Perm
 from union.views.guards import OfficeRequest, office_view
-from votes import selectors, services
+from votes import selectors
 from votes.forms import CheckInForm, TallyForm
 from votes.models import BallotChannel, Vote, VoteStatus
+from votes.services import assembly
 from votes.views.ballot import KIOSK_KEY, ballot_steps
 
 KIOSK_MINUTES = 15
@@ -74,7 +75,7 @@ def office_assembly(request: OfficeRequest, public_id: str) -> HttpResponse:
     if request.method == "POST" and check_in.is_bound and check_in.is_valid():
         channel = check_in.cleaned_data["channel"]
         try:
-            member = services.check_in(
+            member = assembly.check_in(
                 actor=request.user,
                 vote=vote,
                 number=check_in.cleaned_data["number"],
@@ -97,7 +98,7 @@ def office_assembly(request: OfficeRequest, public_id: str) -> HttpResponse:
             return redirect("votes:kiosk")
     if request.method == "POST" and tally.is_bound and tally.is_valid():
         try:
-            outcome = services.enter_tally(
+            outcome = assembly.enter_tally(
                 actor=request.user,
                 vote=vote,
                 branch=tally.cleaned_data["branch"],

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from union.models import Member
-from votes import receipts, selectors, services
+from votes import receipts, selectors
 from votes.forms import BallotForm, ballot_data, ordinal
 from votes.models import BallotChannel, Vote, VoteKind, VoteStatus
+from votes.services import casting
 
 # The session key of an assisted ballot: the officer's device holds one member's ballot.
 KIOSK_KEY = "vote_kiosk"
@@ -62,7 +63,7 @@ def ballot_steps(
         form = BallotForm(_decoded(request, vote), vote=vote)
         if form.is_valid():
             try:
-                code = services.cast_ballot(
+                code = casting.cast_ballot(
                     vote=vote,
                     member=member,
                     choices=form.cleaned_data["parsed"],

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from union import permissions
 from union.models import AuditAction, Branch, Member
 from union.permissions import Perm
-from union.services.audit import record_access
 from union.views.guards import OfficeRequest, office_view
-from votes import results, selectors, services
+from votes import selectors
 from votes.forms import OptionForm, VoteForm
 from votes.models import Vote, VoteStatus
+from votes.services import counting, drafting
+from votes.services.common import record_vote_access
 
 
 def _manageable(request: OfficeRequest, public_id: str) -> Vote:
@@ -58,9 +59,9 @@ def office_vote_new(request: OfficeRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            vote = services.create_vote(
+            vote = drafting.create_vote(
                 actor=request.user,
-                spec=services.VoteSpec(
+                spec=drafting.VoteSpec(
                     kind=data["kind"],
                     title=data["title"],
                     text=data["text"],
@@ -100,7 +101,7 @@ def office_vote_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
                     candidate = Member.objects.filter(number=data["member_number"].upper()).first()
                     if candidate is None:
                         raise ValidationError(_("No member with this number."))
-                services.add_option(
+                drafting.add_option(
                     actor=request.user,
                     vote=vote,
                     label=data["label"],
@@ -110,15 +111,15 @@ def office_vote_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
                 return redirect("votes:office_detail", public_id=vote.public_id)
             if action == "remove_option":
                 option = get_object_or_404(vote.options, number=request.POST.get("number"))
-                services.remove_option(actor=request.user, option=option)
+                drafting.remove_option(actor=request.user, option=option)
             elif action == "schedule":
-                services.schedule_vote(actor=request.user, vote=vote)
+                drafting.schedule_vote(actor=request.user, vote=vote)
                 messages.success(request, _("The vote is scheduled."))
             elif action == "cancel":
-                services.cancel_vote(actor=request.user, vote=vote)
+                drafting.cancel_vote(actor=request.user, vote=vote)
                 messages.success(request, _("The vote is cancelled."))
             elif action == "recount":
-                results.recount_vote(actor=request.user, vote=vote)
+                counting.recount_vote(actor=request.user, vote=vote)
             if action != "add_option":
                 return redirect("votes:office_detail", public_id=vote.public_id)
         except ValidationError as exc:
@@ -144,11 +145,7 @@ def office_vote_voters(request: OfficeRequest, public_id: str) -> HttpResponse:
     """Who voted, and how they voted in the sense of channel and time. Never their choice."""
     vote = _manageable(request, public_id)
     marks = selectors.marks_for(request.user, vote).order_by("member__number")[:5000]
-    record_access(
-        actor=request.user,
-        action=AuditAction.VOTE_VIEW_MARKS,
-        target=f"vote:{vote.public_id}",
-        branch=vote.branch,
-        rows=len(marks),
+    record_vote_access(
+        actor=request.user, action=AuditAction.VOTE_VIEW_MARKS, vote=vote, rows=len(marks)
     )
     return render(request, "votes/office_voters.html", {"vote": vote, "marks": marks})

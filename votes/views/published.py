@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from votes import receipts, results, selectors, services
+from votes import receipts, results, selectors
 from votes.forms import ReceiptForm
 from votes.models import Vote, VoteKind, VoteStatus
+from votes.services import counting
 from votes.views.ballot import ballot_lines
 
 BALLOTS_PAGE = 100
@@ -151,7 +152,7 @@ def vote_receipts_csv(request: HttpRequest, public_id: str) -> HttpResponse:
 def vote_confirm_roles(request: HttpRequest, public_id: str) -> HttpResponse:
     vote = _published_for(request, public_id)
     try:
-        made = services.confirm_elected_roles(actor=request.user, vote=vote)  # type: ignore[arg-type]
+        made = counting.confirm_elected_roles(actor=request.user, vote=vote)  # type: ignore[arg-type]
     except (PermissionDenied, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [_("Not allowed.")])))
     else:
