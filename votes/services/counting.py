@@ -125,9 +125,18 @@ def count_vote(vote_id: int) -> str:
 
 
 def recount_vote(*, actor: User, vote: Vote) -> str:
-    """The returning officer counts a held vote again (after a late paper tally, say)."""
+    """Those who run the vote count a held vote again (after a late paper tally, say).
+    Returns the status it ends in. Only a held vote is counted again: a second click
+    finds it counted and does nothing. Side effects: those of count_vote.
+    """
     require_manage(actor, vote)
-    if Vote.objects.filter(pk=vote.pk, status=VoteStatus.HELD).update(status=VoteStatus.COUNTING):
+    with transaction.atomic():
+        claimed = Vote.objects.filter(pk=vote.pk, status=VoteStatus.HELD).update(
+            status=VoteStatus.COUNTING
+        )
+        if claimed:
+            record_vote_access(actor=actor, action=AuditAction.VOTE_RECOUNT, vote=vote)
+    if claimed:
         return count_vote(vote.pk)
     vote.refresh_from_db()
     return str(vote.status)

@@ -90,7 +90,7 @@ def create_vote(*, actor: User, spec: VoteSpec) -> Vote:
 def add_option(
     *, actor: User, vote: Vote, label: str, statement: str = "", member: Member | None = None
 ) -> VoteOption:
-    """A candidate or choice, while the vote is a draft."""
+    """A candidate or choice, numbered after the others, while the vote is a draft."""
     require_manage(actor, vote)
     if vote.kind == VoteKind.MOTION:
         raise ValidationError(_("A motion's choices are for, against and abstain."))
@@ -101,27 +101,33 @@ def add_option(
         if vote.status != VoteStatus.DRAFT:
             raise ValidationError(_("Candidates can only change while the vote is a draft."))
         last = vote.options.order_by("-number").values_list("number", flat=True).first() or 0
-        return VoteOption.objects.create(
+        option = VoteOption.objects.create(
             vote=vote,
             number=last + 1,
             label=label.strip(),
             statement=statement.strip(),
             member=member,
         )
+        record_vote_access(actor=actor, action=AuditAction.VOTE_OPTION_ADD, vote=vote)
+    return option
 
 
 def remove_option(*, actor: User, option: VoteOption) -> None:
-    """Remove a choice from a draft; the ones after it move up, so numbers stay 1..n."""
+    """Remove a choice from a draft; the ones after it move up, so numbers stay 1..n.
+    A choice already removed (a second click) is left as it is."""
     vote = option.vote
     require_manage(actor, vote)
     with transaction.atomic():
         vote = Vote.objects.select_for_update().get(pk=vote.pk)
         if vote.status != VoteStatus.DRAFT or vote.kind == VoteKind.MOTION:
             raise ValidationError(_("Candidates can only change while the vote is a draft."))
-        option.delete()
+        removed, _by_model = VoteOption.objects.filter(pk=option.pk, vote=vote).delete()
+        if not removed:
+            return
         for n, later in enumerate(vote.options.order_by("number"), start=1):
             if later.number != n:
                 VoteOption.objects.filter(pk=later.pk).update(number=n)
+        record_vote_access(actor=actor, action=AuditAction.VOTE_OPTION_REMOVE, vote=vote)
 
 
 def schedule_vote(*, actor: User, vote: Vote) -> Vote:
