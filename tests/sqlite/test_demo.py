@@ -16,7 +16,7 @@ from wagtail.models import Page
 from dues.models import EntryKind, LedgerEntry
 from union.management.commands.load_demo import DEMO_PASSWORD
 from union.models import Member
-from union.votes.models import Vote
+from votes.models import Vote
 
 pytestmark = [pytest.mark.embedded, pytest.mark.django_db]
 

@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 
-from union.votes import results, services
-from union.votes.models import Ballot, VoteMark, VoteStatus
+from votes.models import Ballot, VoteMark, VoteStatus
+from votes.services import casting, counting
 
 pytestmark = pytest.mark.embedded
 
@@ -27,19 +27,19 @@ def test_a_ballot_being_cast_as_the_vote_closes_is_counted(make_vote, member):
 
     def close() -> None:
         try:
-            closed.extend(results.claim_due_closures(now=vote.closes_at + timedelta(seconds=1)))
+            closed.extend(counting.claim_due_closures(now=vote.closes_at + timedelta(seconds=1)))
         finally:
             connection.close()
 
     thread = threading.Thread(target=close)
     with transaction.atomic():
-        services.cast_ballot(vote=vote, member=member, choices=[1])
+        casting.cast_ballot(vote=vote, member=member, choices=[1])
         thread.start()
         thread.join(timeout=0.5)
         assert thread.is_alive(), "the vote closed while a ballot was being cast"
     thread.join(timeout=30)
 
     assert closed == [vote.pk]
-    assert results.count_vote(vote.pk) == VoteStatus.PUBLISHED
+    assert counting.count_vote(vote.pk) == VoteStatus.PUBLISHED
     assert Ballot.objects.filter(vote=vote).count() == 1
     assert VoteMark.objects.filter(vote=vote).count() == 1
