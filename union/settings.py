@@ -209,9 +209,12 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "union.net.client_ip"
 
 LANGUAGE_CODE = "en"
-# Khmer and Zulu have no interface translation yet (English shows instead), but the
-# public site can be written in them.
+# Each language is named in itself, everywhere. Khmer and Zulu have no interface
+# translation yet (English shows instead, and the screen says so in the visitor's language:
+# locale/km and locale/zu hold those few strings, which also let Django serve /zu/), but
+# the public site can be written in them.
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("km", "ខ្មែរ"), ("zu", "isiZulu")]
+INTERFACE_LANGUAGES = ("en", "fr")  # fully translated screens
 LANGUAGE_COOKIE_NAME = "language"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
