@@ -19,6 +19,11 @@ class DuesConfig(AppConfig):
         messages.register()
         # Who may vote, and whatever else asks the core who is in good standing.
         registry.register_standing_rule(selectors.members_in_good_standing)
+        registry.register_standing_display(
+            choices=selectors.Standing.choices,
+            annotate=selectors.with_standing,
+            describe=selectors.describe_position,
+        )
         # Hourly, because each branch's 1st of the month starts at its own midnight.
         registry.register_periodic_job(
             "dues-monthly-run", task="dues.tasks.run_monthly_dues", schedule=crontab(minute=7)

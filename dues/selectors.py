@@ -14,6 +14,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     Exists,
     F,
@@ -23,9 +25,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    TextChoices,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from dues import money
 from dues.models import (
@@ -182,11 +189,10 @@ def summary(member: Member, *, today: date | None = None) -> Summary:
     rate = member_rate(member)
     months_ahead = (-balance // rate) if (rate and balance < 0) else 0
     latest_charged = max((p for p, _a, _s in charges), default=None)
-    if owed_periods:
-        next_due: date | None = owed_periods[0]
-    elif rate is None:
-        next_due = None
-    else:
+    # The next month that will be charged (what a member plans for), always after today:
+    # months already owed are reported as owed, not as "due" in the past.
+    next_due: date | None = None
+    if rate is not None:
         after = max(latest_charged or current, current)
         next_due = money.add_months(after, 1 + months_ahead)
     pending = LedgerEntry.objects.filter(
@@ -225,6 +231,117 @@ def receipts(member: Member) -> QuerySet[LedgerEntry]:
         .select_related("confirmation", "reversed_by")
         .order_by("-booked_on", "-id")
     )
+
+
+# --- a member's position, in one wording -----------------------------------------------
+
+
+class Standing(TextChoices):
+    """How a member stands, as every screen and filter says it (the register, the counter,
+    the dues dashboard, the member's own page). Derived by `with_standing`, one SQL."""
+
+    GOOD = "good", gettext_lazy("In good standing")
+    OWING = "owing", gettext_lazy("In good standing, dues owed")
+    NOT_GOOD = "not_good", gettext_lazy("Not in good standing")
+
+
+def with_standing(members: QuerySet[Member], *, on: date | None = None) -> QuerySet[Member]:
+    """`members` annotated with `standing` (a Standing value): the rule of
+    members_in_good_standing, plus whether anything is owed within the grace months."""
+    return members.annotate(
+        standing=Case(
+            When(~Q(status=MemberStatus.ACTIVE), then=Value(Standing.NOT_GOOD.value)),
+            When(arrears_beyond_grace(on), then=Value(Standing.NOT_GOOD.value)),
+            When(
+                Exists(open_charges().filter(member_id=OuterRef("pk"))),
+                then=Value(Standing.OWING.value),
+            ),
+            default=Value(Standing.GOOD.value),
+            output_field=CharField(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Position:
+    """A member's dues position: the one sentence every screen shows, and its parts."""
+
+    standing: Standing
+    summary: Summary
+    grace_months: int | None
+    pay_before: date | None  # the day the oldest owed month falls out of the grace window
+    beyond_grace: bool  # something is owed from before the grace window
+    status_label: str  # "" while active
+
+    @property
+    def in_good_standing(self) -> bool:
+        return self.standing != Standing.NOT_GOOD
+
+    @property
+    def sentence(self) -> str:
+        amount = money.format_money(self.summary.owed, self.summary.currency)
+        if self.standing == Standing.GOOD:
+            if self.summary.credit:
+                return _("In good standing: %(amount)s paid in advance.") % {
+                    "amount": money.format_money(self.summary.credit, self.summary.currency)
+                }
+            return _("In good standing: nothing owed.")
+        if self.standing == Standing.OWING:
+            if self.pay_before is None:  # pragma: no cover - owing implies a plan
+                return _("In good standing: %(amount)s owed.") % {"amount": amount}
+            return _(
+                "In good standing: %(amount)s owed. Pay it before %(date)s to stay in good "
+                "standing."
+            ) % {"amount": amount, "date": formats.date_format(self.pay_before, "j F Y")}
+        if self.beyond_grace and self.grace_months:
+            return ngettext(
+                "Not in good standing: %(amount)s owed, some of it for more than %(n)s month.",
+                "Not in good standing: %(amount)s owed, some of it for more than %(n)s months.",
+                self.grace_months,
+            ) % {"amount": amount, "n": self.grace_months}
+        if self.beyond_grace:
+            return _("Not in good standing: %(amount)s owed from before this month.") % {
+                "amount": amount
+            }
+        if self.summary.owed:
+            return _("Not in good standing (%(status)s): %(amount)s owed.") % {
+                "status": self.status_label,
+                "amount": amount,
+            }
+        return _("Not in good standing (%(status)s).") % {"status": self.status_label}
+
+
+def position(member: Member, *, today: date | None = None) -> Position:
+    """A member's position: where they stand (the same SQL as the register's filter), what
+    they owe, and until when they keep their good standing."""
+    row = (
+        with_standing(Member.objects.filter(pk=member.pk))
+        .annotate(beyond=arrears_beyond_grace())
+        .values_list("standing", "beyond")
+        .first()
+    )
+    code, beyond = row if row is not None else (Standing.NOT_GOOD, False)
+    standing = Standing(code)
+    account = summary(member, today=today)
+    plan = DuesPlan.objects.filter(branch_id=member.branch_id).only("grace_months").first()
+    grace = plan.grace_months if plan is not None else None
+    pay_before = None
+    if grace is not None and account.oldest_owed is not None:
+        pay_before = money.add_months(account.oldest_owed, grace + 1)
+    status_label = "" if member.status == MemberStatus.ACTIVE else member.get_status_display()
+    return Position(
+        standing=standing,
+        summary=account,
+        grace_months=grace,
+        pay_before=pay_before,
+        beyond_grace=bool(beyond),
+        status_label=str(status_label),
+    )
+
+
+def describe_position(member: Member) -> str:
+    """The sentence alone, for the core's screens (registered in dues.apps)."""
+    return position(member).sentence
 
 
 # --- office --------------------------------------------------------------------------
@@ -271,12 +388,16 @@ def owed_months_subquery(current: date) -> Subquery:
 
 
 def arrears_for(user: AnyUser, branch: Branch, *, min_months: int = 1) -> QuerySet[Any]:
-    """Members of `branch` behind by at least `min_months`, annotated with months_behind."""
+    """Members of `branch` behind by at least `min_months`, annotated with months_behind and
+    standing (in good standing while within the grace months, or not)."""
     if not permissions.has_perm(user, Perm.VIEW_LEDGER, branch.id):
         return Member.objects.none()
     current = money.month_start(money.local_today(branch.time_zone))
+    members = Member.objects.filter(
+        branch=branch, status__in=[MemberStatus.ACTIVE, MemberStatus.LAPSED]
+    )
     return (
-        Member.objects.filter(branch=branch, status__in=[MemberStatus.ACTIVE, MemberStatus.LAPSED])
+        with_standing(members)
         .annotate(months_behind=Coalesce(owed_months_subquery(current), Value(0)))
         .filter(months_behind__gte=max(min_months, 1))
     )

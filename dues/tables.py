@@ -6,6 +6,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from dues.models import LedgerEntry
+from dues.templatetags.dues import standing_label
 from union.models import Member
 
 
@@ -48,9 +49,13 @@ class ArrearsTable(tables.Table):
     )
     status = tables.Column(verbose_name=_("Status"))
     months_behind = tables.Column(verbose_name=_("Months behind"))
+    standing = tables.Column(verbose_name=_("Dues"), orderable=False)
 
     class Meta:
         model = Member
-        fields = ("number", "working_name", "status", "months_behind")
+        fields = ("number", "working_name", "status", "months_behind", "standing")
         orderable = False
         attrs = {"class": "table"}
+
+    def render_standing(self, value: str) -> str:
+        return standing_label(value)

@@ -3,7 +3,8 @@ from its AppConfig.ready(), the way cms.statistics.register works:
 
 - audit actions: the names (and labels) an app writes to the audit log;
 - message renderers: the texts of an app's notifications, in the member's language;
-- the member-standing rule: who is in good standing (dues decides; votes ask);
+- the member-standing rule: who is in good standing (dues decides; votes ask), and how
+  the core's screens say it (one wording, a filter, a sentence per member);
 - periodic jobs: an app's entries in the Celery beat schedule.
 
 Permissions are not registered: they stay in one readable table, union/permissions.py.
@@ -112,6 +113,39 @@ def in_good_standing(members: QuerySet[Member], **kwargs: Any) -> QuerySet[Membe
     if not _standing:
         raise ImproperlyConfigured("No member-standing rule is registered (the dues app).")
     return _standing[0](members, **kwargs)
+
+
+# How the core's screens (the register, a member's page) show where a member stands, in the
+# same words as the dues screens: the codes and labels of a filter and a column, a queryset
+# annotation `standing` with those codes (one SQL), and the sentence for one member.
+@dataclass(frozen=True)
+class StandingDisplay:
+    choices: list[tuple[str, Label]]
+    annotate: Callable[[QuerySet[Member]], QuerySet[Member]]
+    describe: Callable[[Member], str]
+
+    def label(self, code: str) -> Label:
+        return dict(self.choices).get(code, code)
+
+
+_standing_display: list[StandingDisplay] = []
+
+
+def register_standing_display(
+    *,
+    choices: Iterable[tuple[str, Label]],
+    annotate: Callable[[QuerySet[Member]], QuerySet[Member]],
+    describe: Callable[[Member], str],
+) -> None:
+    display = StandingDisplay(choices=list(choices), annotate=annotate, describe=describe)
+    if _standing_display and _standing_display[0] != display:
+        raise ImproperlyConfigured("A standing display is already registered.")
+    _standing_display[:] = [display]
+
+
+def standing_display() -> StandingDisplay | None:
+    """The registered display, or None (the screens then show no dues position)."""
+    return _standing_display[0] if _standing_display else None
 
 
 # --- Periodic jobs -------------------------------------------------------------------

@@ -1,9 +1,23 @@
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from union.models import Member, RoleAssignment
+from union.registry import StandingDisplay
+
+
+class StandingColumn(tables.Column):
+    """Where a member stands on dues, in the dues app's words (rows annotated `standing`)."""
+
+    def __init__(self, display: StandingDisplay, **kwargs: Any) -> None:
+        super().__init__(verbose_name=_("Dues"), orderable=False, **kwargs)
+        self.display = display
+
+    def render(self, value: str) -> Any:
+        return self.display.label(value)
 
 
 class MemberTable(tables.Table):
@@ -23,6 +37,10 @@ class MemberTable(tables.Table):
         fields = ("number", "working_name", "branch", "status")
         orderable = True
         attrs = {"class": "table"}
+
+    def __init__(self, *args: Any, standing: StandingDisplay | None = None, **kwargs: Any) -> None:
+        extra = [("standing", StandingColumn(standing))] if standing is not None else []
+        super().__init__(*args, extra_columns=extra, **kwargs)
 
 
 class ApplicantTable(tables.Table):

@@ -70,7 +70,7 @@ def _render_account(
     plan = getattr(branch, "dues_plan", None)
     context: dict[str, Any] = {
         "member": member,
-        "summary": selectors.summary(member),
+        "position": selectors.position(member),
         "entries": list(selectors.statement(member).order_by("-booked_on", "-id")[:100]),
         "plan": plan,
         "payment_form": payment_form if can_record else None,
@@ -82,7 +82,6 @@ def _render_account(
         "last_receipt": selectors.last_receipt_number(branch) if can_record else "",
         "can_confirm": permissions.has_perm(user, Perm.CONFIRM_PAYMENT, branch.id),
         "can_correct": can_record or can_waive,
-        "good_standing": selectors.is_in_good_standing(member),
     }
     return render(request, "dues/office/member_account.html", context, status=status)
 

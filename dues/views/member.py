@@ -49,9 +49,11 @@ def my_dues(request: HttpRequest) -> HttpResponse:
     subscription = CardSubscription.objects.filter(
         account__member=member, status=SubscriptionStatus.ACTIVE
     ).first()
+    position = selectors.position(member)
     context = {
         "member": member,
-        "summary": selectors.summary(member),
+        "position": position,
+        "summary": position.summary,
         "receipts": list(selectors.receipts(member)[:12]),
         "card_on": card_on,
         "card_form": CardPaymentForm() if card_on else None,
@@ -72,7 +74,8 @@ def statement(request: HttpRequest) -> HttpResponse:
         "dues/statement.html",
         {
             "member": member,
-            "summary": selectors.summary(member),
+            "position": (position := selectors.position(member)),
+            "summary": position.summary,
             "entries": list(selectors.statement(member)),
         },
     )

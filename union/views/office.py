@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from union import permissions, selectors
+from union import permissions, registry, selectors
 from union.filters import MemberFilter
 from union.forms import (
     ApproveForm,
@@ -54,14 +54,22 @@ def office_home(request: OfficeRequest) -> HttpResponse:
 def member_list(request: OfficeRequest) -> HttpResponse:
     user = request.user
     branches = selectors.branches_for(user, Perm.VIEW_REGISTER)
+    # Where members stand on dues is for those who may see the ledger.
+    show_standing = permissions.has_perm(user, Perm.VIEW_LEDGER)
     member_filter = MemberFilter(
-        request.GET or None, queryset=selectors.register_for(user), branches=branches
+        request.GET or None,
+        queryset=selectors.register_for(user),
+        branches=branches,
+        show_standing=show_standing,
     )
     qs = (
         member_filter.qs
         if member_filter.is_bound and member_filter.is_valid()
         else (selectors.register_for(user))
     )
+    display = registry.standing_display()
+    if show_standing and display is not None:
+        qs = display.annotate(qs)
     page = paginate(
         qs.only("public_id", "number", "working_name", "status", "branch__code"),
         sort=request.GET.get("sort", ""),
@@ -69,7 +77,7 @@ def member_list(request: OfficeRequest) -> HttpResponse:
         cursor=request.GET.get("cursor"),
         size=settings.OFFICE_PAGE_SIZE,
     )
-    table = MemberTable(page.rows, order_by=page.sort)
+    table = MemberTable(page.rows, order_by=page.sort, standing=display if show_standing else None)
     return render(
         request,
         "office/member_list.html",
@@ -92,7 +100,11 @@ def member_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
     show_contact = permissions.has_perm(user, Perm.VIEW_CONTACT, member.branch_id)
     record_member_access(actor=user, action=AuditAction.MEMBER_VIEW, member=member)
     can_change = permissions.has_perm(user, Perm.CHANGE_STATUS, member.branch_id)
+    display = registry.standing_display()
     context = {
+        "dues_position": display.describe(member)
+        if display is not None and permissions.has_perm(user, Perm.VIEW_LEDGER, member.branch_id)
+        else "",
         "member": member,
         "show_contact": show_contact,
         "history": member.status_history.select_related("changed_by").all(),
