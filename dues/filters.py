@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from dues.models import EntryKind, LedgerEntry, Method
+from union.forms import DateInput
 from union.models import Branch, Member
 from union.selectors import search_q
 
@@ -42,7 +43,7 @@ class LedgerFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.filters["branch"].queryset = branches
         for name in ("booked_from", "booked_to"):
-            self.filters[name].field.widget.input_type = "date"
+            self.filters[name].field.widget = DateInput()
 
     def search(
         self, queryset: QuerySet[LedgerEntry], name: str, value: str

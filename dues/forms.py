@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from dues import money
 from dues.models import CheckoutPurpose, Method, Rate
 from dues.services.card import MAX_MONTHS_AHEAD
+from union.forms import DateInput
 
 
 class AmountField(forms.DecimalField):
@@ -74,22 +75,26 @@ class PaymentForm(forms.Form):
     )
     provider = forms.CharField(
         label=_("Mobile money service"),
-        help_text=_("Only for mobile money, for example Orange Money."),
+        help_text=_("For example Orange Money."),
         max_length=40,
         required=False,
     )
     external_id = forms.CharField(
         label=_("Transaction reference"),
-        help_text=_("Only for mobile money: the reference in the confirmation message."),
+        help_text=_("The reference in the confirmation message."),
         max_length=100,
         required=False,
     )
     receipt_number = forms.CharField(
         label=_("Receipt number"),
-        help_text=_("The number printed on the receipt from the branch's receipt book."),
+        help_text=_(
+            "The number printed on the receipt from the branch's receipt book. For mobile "
+            "money, only if you wrote a receipt."
+        ),
         max_length=20,
+        required=False,
     )
-    paid_on = forms.DateField(label=_("Date paid"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("Date paid"), widget=DateInput())
 
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -98,6 +103,18 @@ class PaymentForm(forms.Form):
             label=_("Amount (%(currency)s)") % {"currency": currency}, currency=currency
         )
         self.fields["receipt_number"].widget.attrs.update({"autocomplete": "off"})
+        # Shown only while mobile money is chosen (site.css, no script needed).
+        for name in ("provider", "external_id"):
+            self.fields[name].row_class = "for-mobile-money"  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("method") == Method.CASH and not (data.get("receipt_number") or "").strip():
+            self.add_error(
+                "receipt_number",
+                _("Enter the number printed on the receipt (letters and digits)."),
+            )
+        return data
 
 
 class WaiverForm(forms.Form):
@@ -176,4 +193,4 @@ class CardPaymentForm(forms.Form):
 
 
 class CashBookForm(forms.Form):
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=DateInput())

@@ -11,6 +11,7 @@ from union.models import Member
 
 
 class LedgerTable(tables.Table):
+    label = _("Ledger")  # names the scrolling region around the table
     booked_on = tables.DateColumn(verbose_name=_("Date"), short=True)
     member = tables.Column(
         verbose_name=_("Member"),
@@ -39,6 +40,7 @@ class LedgerTable(tables.Table):
 
 
 class ArrearsTable(tables.Table):
+    label = _("Members behind")
     number = tables.Column(
         verbose_name=_("Number"),
         linkify=("dues:member_account", {"public_id": tables.A("public_id")}),

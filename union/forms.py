@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 _FORBIDDEN_NAME = re.compile(r"[<>{}\[\]\\`$=;\x00-\x1f\x7f]")
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker. Its value is always written the ISO way (2026-11-15): a
+    localised one (15/11/2026 in French) leaves the picker empty, and a required date
+    then stops the form without a word."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Attach a service's ValidationError to a form, next to the right field when it names one.
 
@@ -239,12 +250,10 @@ class RoleAssignmentForm(forms.Form):
     member_number = forms.CharField(label=_("Membership number"), max_length=20)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     branch = BranchChoiceField(label=_("Branch or national level"), queryset=Branch.objects.none())
-    starts_on = forms.DateField(
-        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label=_("Starts on"), widget=DateInput())
     ends_on = forms.DateField(
         label=_("Ends on (optional)"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         required=False,
     )
 

@@ -21,6 +21,7 @@ class StandingColumn(tables.Column):
 
 
 class MemberTable(tables.Table):
+    label = _("Member register")  # names the scrolling region around the table
     number = tables.Column(
         verbose_name=_("Number"),
         linkify=("union:member_detail", {"public_id": tables.A("public_id")}),
@@ -44,6 +45,7 @@ class MemberTable(tables.Table):
 
 
 class ApplicantTable(tables.Table):
+    label = _("Applications waiting")
     working_name = tables.Column(
         verbose_name=_("Working name"),
         linkify=("union:applicant", {"public_id": tables.A("public_id")}),
@@ -60,6 +62,7 @@ class ApplicantTable(tables.Table):
 
 
 class RoleTable(tables.Table):
+    label = _("Roles")
     member = tables.Column(verbose_name=_("Member"), accessor="member__working_name")
     number = tables.Column(verbose_name=_("Number"), accessor="member__number")
     role = tables.Column(verbose_name=_("Role"))

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from union.forms import DateInput
 from union.models import Branch, Role
 from votes.models import BallotChannel, Threshold, Vote, VoteKind
 from votes.services.casting import parse_choices
@@ -76,12 +77,8 @@ class VoteForm(forms.Form):
         choices=[("", "—"), *Role.choices],
         required=False,
     )
-    term_starts_on = forms.DateField(
-        label=_("Term starts"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    term_ends_on = forms.DateField(
-        label=_("Term ends"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    term_starts_on = forms.DateField(label=_("Term starts"), required=False, widget=DateInput())
+    term_ends_on = forms.DateField(label=_("Term ends"), required=False, widget=DateInput())
 
     def __init__(self, *args: Any, branches: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -163,7 +163,10 @@ def _validate_counter_payment(
         raise ValidationError({"method": _("Choose cash or mobile money.")}, code="method")
     details = method_provider.clean_details(provider=provider, external_id=external_id)
     receipt_number = receipt_number.strip().upper()
-    if not RECEIPT_NUMBER.match(receipt_number):
+    # Mobile money carries its own proof (the operator's reference): the receipt book is
+    # for cash, and for mobile money only when the officer wrote a receipt anyway.
+    optional = method == Method.MOBILE_MONEY and not receipt_number
+    if not optional and not RECEIPT_NUMBER.match(receipt_number):
         raise ValidationError(
             {"receipt_number": _("Enter the number printed on the receipt (letters and digits).")},
             code="receipt",
@@ -230,19 +233,30 @@ def _book_counter_payment(
     return _Booked(entry=entry, member=member, repeat=False)
 
 
+def _is_this_payment(
+    entry: LedgerEntry, *, member: Member, slip: _CounterSlip, amount: int
+) -> bool:
+    """The same form sent again: same member, amount, method, receipt and reference."""
+    return (
+        entry.member_id == member.pk
+        and entry.amount == -amount
+        and entry.method == slip.method
+        and entry.receipt_number == slip.receipt_number
+        and entry.external_id == slip.external_id
+    )
+
+
 def _earlier_entry(*, member: Member, slip: _CounterSlip, amount: int) -> LedgerEntry | None:
     """The entry this very payment was recorded as before (a double submission), or None
     if its receipt number and reference are unused; ValidationError if either was used for
     something else."""
-    same_receipt = LedgerEntry.objects.filter(
-        branch_id=member.branch_id, receipt_number=slip.receipt_number
-    ).first()
+    same_receipt = (
+        LedgerEntry.objects.filter(branch_id=member.branch_id, receipt_number=slip.receipt_number)
+        .exclude(receipt_number="")
+        .first()
+    )
     if same_receipt is not None:
-        if (
-            same_receipt.member_id == member.pk
-            and same_receipt.amount == -amount
-            and same_receipt.method == slip.method
-        ):
+        if _is_this_payment(same_receipt, member=member, slip=slip, amount=amount):
             return same_receipt
         raise ValidationError(
             {
@@ -251,15 +265,19 @@ def _earlier_entry(*, member: Member, slip: _CounterSlip, amount: int) -> Ledger
             },
             code="receipt_used",
         )
-    if (
-        slip.external_id
-        and LedgerEntry.objects.filter(
+    same_reference = (
+        LedgerEntry.objects.filter(
             method=slip.method,
             provider=slip.provider,
             external_id=slip.external_id,
             kind=EntryKind.PAYMENT,
-        ).exists()
-    ):
+        ).first()
+        if slip.external_id
+        else None
+    )
+    if same_reference is not None:
+        if _is_this_payment(same_reference, member=member, slip=slip, amount=amount):
+            return same_reference
         raise ValidationError(
             {"external_id": _("This transaction reference is already recorded.")},
             code="reference_used",

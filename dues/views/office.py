@@ -26,7 +26,7 @@ from dues.services import cashbook, exports, plans
 from dues.tables import ArrearsTable, LedgerTable
 from dues.views.common import chosen_branch
 from union import permissions
-from union.forms import add_service_errors
+from union.forms import DateInput, add_service_errors
 from union.models import Branch
 from union.pagination import paginate
 from union.permissions import Perm
@@ -219,12 +219,8 @@ class ExportForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("All my branches"),
     )
-    start = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=gettext_lazy("Until"), required=False, widget=DateInput())
     format = forms.ChoiceField(
         label=gettext_lazy("Format"),
         choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")],

@@ -123,8 +123,13 @@ def _track_weight(page: Page) -> None:
     page.on("request", on_request)
 
 
-def _new_phone(browser: Browser, *, javascript: bool = True) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(**PHONE, java_script_enabled=javascript)
+def _new_phone(
+    browser: Browser, *, javascript: bool = True, language: str = "en", base_url: str = ""
+) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(**{**PHONE, "locale": language}, java_script_enabled=javascript)
+    if language != "en" and base_url:
+        # As the language select leaves it: the screens answer in that language.
+        context.add_cookies([{"name": "language", "value": language, "url": base_url}])
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
     # Every page is weighed as on a first visit: nothing comes from the cache.
@@ -137,7 +142,8 @@ def _new_phone(browser: Browser, *, javascript: bool = True) -> tuple[BrowserCon
 
 @pytest.fixture
 def new_page(browser: Browser, live_server: Any) -> Iterator[Callable[..., Page]]:
-    """Open a fresh phone (own cookies): new_page() or new_page(javascript=False).
+    """Open a fresh phone (own cookies): new_page(), new_page(javascript=False), or
+    new_page(language="fr") for a phone whose screens are in French.
 
     live_server makes the test transactional: data is committed so the server thread sees
     it, and the tables are emptied afterwards (the flush's post_migrate puts the CMS site
@@ -145,8 +151,10 @@ def new_page(browser: Browser, live_server: Any) -> Iterator[Callable[..., Page]
     """
     contexts: list[BrowserContext] = []
 
-    def make(*, javascript: bool = True) -> Page:
-        context, page = _new_phone(browser, javascript=javascript)
+    def make(*, javascript: bool = True, language: str = "en") -> Page:
+        context, page = _new_phone(
+            browser, javascript=javascript, language=language, base_url=live_server.url
+        )
         contexts.append(context)
         return page
 

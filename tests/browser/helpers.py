@@ -15,7 +15,11 @@ from union.models import Member
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Best practices are checked too: those that hurt (serious, critical), and these, which
+# tell a screen-reader user where they are: everything inside a landmark, headings in order.
+ALWAYS_FAIL = {"region", "heading-order", "scrollable-region-focusable"}
 PAGE_BUDGET = 100 * 1024
+PHONE_WIDTH = 360
 
 # Set by the autouse fixture in conftest.py: where this test's screenshots go.
 _current = {"test": "unknown", "count": 0}
@@ -44,8 +48,19 @@ def shot(page: Page, name: str) -> Path:
 _axe = Axe()
 
 
+def _fails(violation: dict[str, object]) -> bool:
+    tags = violation.get("tags") or []
+    return (
+        any(tag in WCAG_TAGS for tag in tags)  # type: ignore[union-attr]
+        or violation.get("impact") in ("serious", "critical")
+        or violation.get("id") in ALWAYS_FAIL
+    )
+
+
 def axe_check(page: Page) -> None:
-    """Fail if axe-core finds WCAG 2.x A/AA violations on the page as it is now.
+    """Fail if axe-core finds WCAG 2.x A/AA violations on the page as it is now, a serious or
+    critical best-practice finding, or any of ALWAYS_FAIL ("region": content outside the
+    landmarks).
 
     axe is injected with page.evaluate (the DevTools protocol), which the page's
     Content-Security-Policy (script-src 'self') does not govern: no CSP bypass is needed.
@@ -59,11 +74,11 @@ def axe_check(page: Page) -> None:
     results = _axe.run(
         page,
         options={
-            "runOnly": {"type": "tag", "values": WCAG_TAGS},
+            "runOnly": {"type": "tag", "values": [*WCAG_TAGS, "best-practice"]},
             "resultTypes": ["violations"],
         },
     )
-    violations = results.response["violations"]
+    violations = [v for v in results.response["violations"] if _fails(v)]
     if violations:
         lines = [f"{len(violations)} accessibility violation(s) on {page.url}:"]
         for violation in violations:
@@ -71,6 +86,27 @@ def axe_check(page: Page) -> None:
             for node in violation["nodes"]:
                 lines.append("    " + " ".join(map(str, node["target"])))
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def assert_fits_phone(page: Page) -> None:
+    """Nothing sticks out sideways on a 360 px phone: the page never scrolls horizontally
+    (wide tables scroll inside their own region instead)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE_WIDTH:
+        culprits = page.evaluate(
+            """(limit) => {
+                const wide = el => el.getBoundingClientRect().right > limit + 1
+                    && getComputedStyle(el).position !== 'fixed'
+                    && !el.closest('.table-wrap, .table-container, .visually-hidden');
+                return [...document.querySelectorAll('body *')]
+                    .filter(el => wide(el) && ![...el.children].some(wide))
+                    .slice(0, 5).map(el => el.tagName.toLowerCase()
+                        + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '')
+                        + ' ' + Math.round(el.getBoundingClientRect().width) + 'px');
+            }""",
+            PHONE_WIDTH,
+        )
+        pytest.fail(f"{page.url} is {width} px wide on a {PHONE_WIDTH} px phone: {culprits}")
 
 
 def page_weight(page: Page) -> int:

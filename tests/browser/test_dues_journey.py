@@ -117,7 +117,7 @@ def test_treasurer_records_cash_second_officer_confirms_member_sees_receipt(
     phone.get_by_role("navigation", name="Main").get_by_role("link", name="My account").click()
     phone.get_by_role("link", name="My dues").click()
     expect(phone.get_by_role("heading", name="My dues", level=1)).to_be_visible()
-    expect(phone.get_by_text("5,000\u00a0XOF paid in advance")).to_be_visible()
+    expect(phone.get_by_text("In good standing: 5,000\u00a0XOF paid in advance.")).to_be_visible()
     check(phone, "my-dues")
     phone.get_by_role("link", name=f"receipt {RECEIPT}").click()
     expect(phone.get_by_role("heading", name="Receipt", level=1)).to_be_visible()
