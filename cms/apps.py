@@ -33,6 +33,13 @@ class CmsConfig(AppConfig):
         from union.models import Member, RoleAssignment
 
         statistics.register_platform_statistics()
+        registry.register_office_queue(
+            "cms.approvals",
+            label=_("Pages waiting for your approval"),
+            count=editors.pages_to_approve,
+            url_name="wagtailadmin_home",
+            applies=editors.holds_editor_role,
+        )
         registry.register_periodic_job(
             "cms-publish-scheduled",
             task="cms.tasks.publish_scheduled_pages",

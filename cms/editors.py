@@ -88,3 +88,10 @@ def on_role_saved(sender: Any, instance: RoleAssignment, **kwargs: Any) -> None:
 
 def on_member_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     sync_user_on_commit(instance.user_id)
+
+
+def pages_to_approve(user: User) -> int:
+    """Pages submitted by others that this editor may approve: the office home's count."""
+    from wagtail.models import TaskState
+
+    return int(TaskState.objects.reviewable_by(user).count())

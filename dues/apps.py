@@ -14,6 +14,7 @@ class DuesConfig(AppConfig):
         from dues import messages, selectors
         from dues.audit import DuesAction
         from union import registry
+        from union.permissions import Perm
 
         registry.register_audit_actions(DuesAction.choices)
         messages.register()
@@ -23,6 +24,13 @@ class DuesConfig(AppConfig):
             choices=selectors.Standing.choices,
             annotate=selectors.with_standing,
             describe=selectors.describe_position,
+        )
+        registry.register_office_queue(
+            "dues.confirmations",
+            label=_("Payments to confirm"),
+            count=selectors.count_to_confirm,
+            url_name="dues:dashboard",
+            perm=Perm.CONFIRM_PAYMENT,
         )
         # Hourly, because each branch's 1st of the month starts at its own midnight.
         registry.register_periodic_job(

@@ -375,6 +375,22 @@ def awaiting_confirmation(user: AnyUser, branch: Branch | None = None) -> QueryS
     return qs.select_related("recorded_by__member").order_by("id")
 
 
+def count_to_confirm(user: AnyUser) -> int:
+    """Payments waiting for this officer's confirmation: in their branches, recorded by
+    someone else (nobody confirms their own). The office home's count."""
+    return (
+        permissions.visible(LedgerEntry.objects.all(), user, Perm.CONFIRM_PAYMENT)
+        .filter(
+            needs_confirmation=True,
+            kind=EntryKind.PAYMENT,
+            confirmation__isnull=True,
+            reversed_by__isnull=True,
+        )
+        .exclude(recorded_by_id=user.pk)
+        .count()
+    )
+
+
 def owed_months_subquery(current: date) -> Subquery:
     """Per outer member: the number of charges from before `current` still open."""
     return Subquery(

@@ -15,12 +15,12 @@ passes the second factor, as a real officer would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import BranchFactory, MemberFactory
@@ -179,7 +179,7 @@ def login() -> Callable[[Client, Member], Client]:
 
 
 @pytest.fixture
-def french(client: Client, settings) -> Client:
+def french(client: Client, settings) -> Iterator[Client]:
     """The test client asks for French through the language cookie, as the switcher sets it.
 
     While the French catalogue is not compiled (`manage.py compilemessages`), the test is
@@ -189,4 +189,6 @@ def french(client: Client, settings) -> Client:
     if not catalog.exists():
         pytest.xfail(f"French catalogue missing: {catalog} (run manage.py compilemessages)")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
-    return client
+    yield client
+    # A request leaves its language active in this thread: the next test starts in English.
+    translation.activate(settings.LANGUAGE_CODE)

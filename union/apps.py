@@ -31,8 +31,24 @@ class UnionConfig(AppConfig):
         post_save.connect(_mark_role_holder, sender=RoleAssignment, dispatch_uid="role_holder")
         registry.register_audit_actions(AuditAction.choices)
         messages.register()
+        _register_office_queues()
         registry.register_periodic_job(
             "sweep-notifications",
             task="union.tasks.sweep_notifications",
             schedule=crontab(minute="*/5"),
         )
+
+
+def _register_office_queues() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from union import registry, selectors
+    from union.permissions import Perm
+
+    registry.register_office_queue(
+        "union.applicants",
+        label=_("Applications waiting"),
+        count=lambda user: selectors.applicants_for(user).count(),
+        url_name="union:applicants",
+        perm=Perm.APPROVE_MEMBER,
+    )

@@ -5,7 +5,9 @@ from its AppConfig.ready(), the way cms.statistics.register works:
 - message renderers: the texts of an app's notifications, in the member's language;
 - the member-standing rule: who is in good standing (dues decides; votes ask), and how
   the core's screens say it (one wording, a filter, a sentence per member);
-- periodic jobs: an app's entries in the Celery beat schedule.
+- periodic jobs: an app's entries in the Celery beat schedule;
+- office queues: what waits for an officer (applications, payments to confirm, call-outs),
+  counted on their office home.
 
 Permissions are not registered: they stay in one readable table, union/permissions.py.
 A missing standing rule is a start-up error (union/checks.py), never "everyone".
@@ -23,6 +25,7 @@ from django.utils.functional import Promise
 
 if TYPE_CHECKING:
     from celery.schedules import crontab
+    from django.contrib.auth.models import User
     from django.db.models import QuerySet
 
     from union.models import Member
@@ -177,3 +180,59 @@ def periodic_jobs() -> list[PeriodicJob]:
 def beat_schedule() -> dict[str, dict[str, Any]]:
     """The Celery beat_schedule setting, built from every app's jobs."""
     return {job.name: {"task": job.task, "schedule": job.schedule} for job in periodic_jobs()}
+
+
+# --- Office queues -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeQueue:
+    """Something that waits for an officer: shown with its count on their office home."""
+
+    key: str  # "app.what", unique
+    label: Label  # what waits, as a list heading: "Payments to confirm"
+    # How many items wait for this user: in their branches, and never their own work (an
+    # officer does not confirm the payment she took). Keep it to one COUNT.
+    count: Callable[[User], int]
+    url_name: str  # where the officer deals with them
+    perm: str | None = None  # a union.permissions.Perm the officer must hold somewhere
+    # Or, for a queue outside the permission table (a second editor's approvals): whether
+    # the queue concerns this officer at all.
+    applies: Callable[[User], bool] | None = None
+
+
+_office_queues: dict[str, OfficeQueue] = {}
+
+
+def register_office_queue(
+    key: str,
+    *,
+    label: Label,
+    count: Callable[[User], int],
+    url_name: str,
+    perm: str | None = None,
+    applies: Callable[[User], bool] | None = None,
+) -> None:
+    """Declare a queue. The office home lists every queue whose permission the officer
+    holds in some branch (or that `applies` to them), in the order they were registered."""
+    if (perm is None) == (applies is None):
+        raise ImproperlyConfigured(f"Office queue {key!r}: give either perm or applies.")
+    queue = OfficeQueue(
+        key=key, label=label, count=count, url_name=url_name, perm=perm, applies=applies
+    )
+    known = _office_queues.get(key)
+    if known is not None and known != queue:
+        raise ImproperlyConfigured(f"Office queue {key!r} is registered twice.")
+    _office_queues[key] = queue
+
+
+def unregister_office_queue(key: str) -> None:
+    _office_queues.pop(key, None)
+
+
+def office_queues() -> list[OfficeQueue]:
+    return list(_office_queues.values())
+
+
+def office_queue(key: str) -> OfficeQueue | None:
+    return _office_queues.get(key)

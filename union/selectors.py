@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
-from union import permissions
+from union import permissions, registry
 from union.crypto import keyed_hash
 from union.models import Branch, Member, MemberStatus, RoleAssignment
 from union.permissions import Perm
@@ -75,3 +77,32 @@ def role_assignments_for(user: AnyUser) -> QuerySet[RoleAssignment]:
 
 def public_branches() -> QuerySet[Branch]:
     return Branch.objects.filter(is_national=False).order_by("name")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+def waiting_for(user: User) -> list[Waiting]:
+    """Every registered office queue that concerns the officer, with what waits for them:
+    one COUNT each, in the order the apps registered them."""
+    found = []
+    for queue in registry.office_queues():
+        if queue.perm is not None:
+            concerned = permissions.has_perm(user, Perm(queue.perm))
+        else:
+            concerned = queue.applies is not None and queue.applies(user)
+        if concerned:
+            found.append(
+                Waiting(
+                    key=queue.key,
+                    label=str(queue.label),
+                    count=queue.count(user),
+                    url=reverse(queue.url_name),
+                )
+            )
+    return found

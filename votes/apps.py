@@ -12,11 +12,19 @@ class VotesConfig(AppConfig):
         from celery.schedules import crontab
 
         from union import registry
-        from votes import messages
+        from union.permissions import Perm
+        from votes import messages, selectors
         from votes.audit import VoteAction
 
         registry.register_audit_actions(VoteAction.choices)
         messages.register()
+        registry.register_office_queue(
+            "votes.tallies",
+            label=_("Paper tallies to count a second time"),
+            count=selectors.tallies_to_count,
+            url_name="votes:office_list",
+            perm=Perm.RUN_ASSEMBLY,
+        )
         # Opens and closes votes on time, and re-queues counts that a worker lost.
         registry.register_periodic_job(
             "vote-clock", task="votes.tasks.run_vote_clock", schedule=crontab(minute="*")

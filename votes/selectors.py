@@ -197,3 +197,25 @@ def tally_progress(user: AnyUser, vote: Vote, branches: QuerySet[Branch]) -> lis
         )
         for branch in branches.filter(pk__in=wanted).order_by("name")
     ]
+
+
+def tallies_to_count(user: AnyUser) -> int:
+    """Branch paper tallies in the user's branches that another officer has entered and that
+    wait for a second count (the office home's count): none is confirmed yet, and this user
+    has not entered one."""
+    scope = permissions.scope_for(user, Perm.RUN_ASSEMBLY)
+    if not scope:
+        return 0
+    confirmed = BranchTally.objects.filter(vote=OuterRef("vote"), branch=OuterRef("branch"))
+    mine = TallyEntry.objects.filter(
+        vote=OuterRef("vote"), branch=OuterRef("branch"), officer_id=user.pk
+    )
+    return (
+        TallyEntry.objects.filter(scope.filter("branch"))
+        .filter(vote__status__in=[VoteStatus.OPEN, VoteStatus.COUNTING, VoteStatus.HELD])
+        .exclude(Exists(confirmed))
+        .exclude(Exists(mine))
+        .values("vote_id", "branch_id")
+        .distinct()
+        .count()
+    )

@@ -288,9 +288,21 @@ def _earlier_entry(*, member: Member, slip: _CounterSlip, amount: int) -> Ledger
 def _after_counter_payment(booked: _Booked) -> None:
     """Tell the member, with the receipt number, once the payment counts: the message is
     an outbox row now and goes out after commit. A payment waiting for a second officer
-    says nothing yet (confirm_payment tells them)."""
-    if not booked.entry.needs_confirmation:
-        _notify_payment(booked.member, booked.entry)
+    says nothing to the member yet (confirm_payment tells them); the officers who may
+    confirm it are told it waits (those who agreed to messages)."""
+    from union.notifications.services import tell_officers
+
+    entry = booked.entry
+    if not entry.needs_confirmation:
+        _notify_payment(booked.member, entry)
+        return
+    tell_officers(
+        queue="dues.confirmations",
+        branch_id=entry.branch_id,
+        perm=Perm.CONFIRM_PAYMENT,
+        about=_target(entry),
+        exclude_user_id=entry.recorded_by_id,
+    )
 
 
 def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:

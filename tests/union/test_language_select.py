@@ -5,9 +5,12 @@ interface is not translated into yet says so in that language (issue 14, items 1
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 
 def _options(html: str) -> list[tuple[str, str]]:
@@ -16,6 +19,12 @@ def _options(html: str) -> list[tuple[str, str]]:
     return re.findall(
         r'<option value="(\w+)" lang="\w+"(?: selected)?>([^<]+)</option>', select.group(0)
     )
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards() -> Iterator[None]:
+    yield
+    translation.activate(settings.LANGUAGE_CODE)  # requests leave theirs active
 
 
 def test_every_language_offered_by_the_select_switches_the_screen(client: Client, db) -> None:

@@ -36,10 +36,22 @@ def _set_password_code(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
+def _office_waiting(ctx: dict[str, Any]) -> tuple[str, str]:
+    """To an officer: something waits for them (the name of the queue, nothing about whom)."""
+    queue = registry.office_queue(str(ctx["queue"]))
+    label = str(queue.label) if queue is not None else ""
+    subject = _("Waiting for you at %(site)s") % {"site": settings.SITE_NAME}
+    body = _("%(what)s: something waits for you. Sign in to the office to see it.") % {
+        "what": label
+    }
+    return subject, body
+
+
 def register() -> None:
     """The core's own messages; each app registers its own the same way."""
     registry.register_message("welcome", _welcome)
     registry.register_message("set_password_code", _set_password_code)
+    registry.register_message("office_waiting", _office_waiting)
 
 
 def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from union.models import (
     Member,
     Notification,
     NotificationStatus,
+    RoleAssignment,
 )
 from union.notifications import messages
 from union.notifications.sms import SmsError, get_backend
@@ -100,6 +101,35 @@ def notify_members(*, kind: str, messages_for: list[tuple[Member, str, dict[str,
 
     transaction.on_commit(send_after_commit, robust=True)
     return len(rows)
+
+
+def tell_officers(
+    *, queue: str, branch_id: int, perm: str, about: str, exclude_user_id: int | None = None
+) -> int:
+    """Tell the officers who hold `perm` for the branch (there, or nationally) that
+    something waits for them in the office queue `queue`: once per item (`about`, an
+    opaque id) and officer, by the way each chose (union.notifications.choose_channel;
+    officers who chose none get a suppressed row and see it on their office home).
+    Returns how many were newly told."""
+    from union.permissions import GRANTS
+
+    roles = [role for role, perms in GRANTS.items() if perm in perms]
+    officers = Member.objects.filter(
+        pk__in=RoleAssignment.objects.current()
+        .filter(role__in=roles)
+        .filter(Q(branch_id=branch_id) | Q(branch__is_national=True))
+        .values("member_id"),
+        user__isnull=False,
+    )
+    if exclude_user_id is not None:
+        officers = officers.exclude(user_id=exclude_user_id)
+    return notify_members(
+        kind="office_waiting",
+        messages_for=[
+            (officer, f"waiting:{queue}:{about}:{officer.pk}", {"queue": queue})
+            for officer in officers
+        ],
+    )
 
 
 def claim(notification_id: int) -> Notification | None:

@@ -28,6 +28,7 @@ from union.models import (
     RegistrationSource,
     SetPasswordCode,
 )
+from union.notifications.services import tell_officers
 from union.permissions import Perm
 from union.services.audit import record_access, record_member_access
 
@@ -90,6 +91,8 @@ def register_applicant(
     """Create an applicant, from the public join form (actor None) or assisted by an officer.
 
     Officers need REGISTER_MEMBER for the branch; the public form cannot set notes.
+    Side effect: the officers who approve applications are told one waits (those who
+    agreed to messages; the others see it on their office home).
     The public form never tells whether a phone number is already on the register (anyone
     could use it to check a number against the union's members): the application goes in
     without the number, with a note that only the branch's officers see.
@@ -141,6 +144,13 @@ def register_applicant(
                 target=f"member:{member.public_id}",
                 branch=branch,
             )
+        tell_officers(
+            queue="union.applicants",
+            branch_id=branch.pk,
+            perm=Perm.APPROVE_MEMBER,
+            about=f"member:{member.public_id}",
+            exclude_user_id=officer.pk if officer is not None else None,
+        )
     return member
 
 

@@ -32,7 +32,8 @@ def needs_second_factor(request: HttpRequest) -> bool:
 
 
 def office_view(*perms: Perm) -> Callable[[View], View]:
-    """Allow the view only to verified office bearers holding one of `perms` somewhere.
+    """Allow the view only to verified office bearers holding one of `perms` somewhere
+    (with no perms: to every office bearer, an editor too).
 
     Branch-level checks (is this member in one of *their* branches?) are the view's
     job, through the selectors, which return nothing outside the user's scope.
@@ -43,7 +44,9 @@ def office_view(*perms: Perm) -> Callable[[View], View]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not any(permissions.has_perm(request.user, p) for p in perms):
+            if perms and not any(permissions.has_perm(request.user, p) for p in perms):
+                raise PermissionDenied
+            if not perms and not permissions.is_office_bearer(request.user):
                 raise PermissionDenied
             if needs_second_factor(request):
                 query = urlencode({"next": request.get_full_path()})

@@ -38,7 +38,7 @@ REGISTER_SORTS = {
 }
 
 
-@office_view(*Perm)
+@office_view()
 def office_home(request: OfficeRequest) -> HttpResponse:
     user = request.user
     can = {perm.value: permissions.has_perm(user, perm) for perm in Perm}
@@ -46,7 +46,12 @@ def office_home(request: OfficeRequest) -> HttpResponse:
     return render(
         request,
         "office/home.html",
-        {"can": can, "applicants": applicants[:5], "more_applicants": len(applicants) > 5},
+        {
+            "can": can,
+            "waiting": selectors.waiting_for(user),
+            "applicants": applicants[:5],
+            "more_applicants": len(applicants) > 5,
+        },
     )
 
 
