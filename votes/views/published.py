@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from votes import receipts, results, selectors
+from votes import presentation, receipts, results, selectors
 from votes.forms import ReceiptForm
 from votes.models import Vote, VoteKind, VoteStatus
 from votes.services import counting
@@ -43,21 +43,7 @@ def vote_results(request: HttpRequest, public_id: str) -> HttpResponse:
     count = result.get("count")
     names = {o.number: o.label for o in vote.options.all()}
     words = {1: _("For"), 2: _("Against"), 3: _("Abstain")} if vote.kind == VoteKind.MOTION else {}
-    stages = []
-    if count:
-        for stage in count["stages"]:
-            stages.append(
-                {
-                    **stage,
-                    "subject_name": names.get(stage["subject"], ""),
-                    "rows": [
-                        (names[int(c)], stage["changes"].get(c, ""), total)
-                        for c, total in stage["totals"].items()
-                    ],
-                    "elected_names": [names[c] for c in stage["elected"]],
-                    "excluded_names": [names[c] for c in stage["excluded"]],
-                }
-            )
+    elected = [names[n] for n in result.get("elected", [])]
     return render(
         request,
         "votes/results.html",
@@ -65,10 +51,12 @@ def vote_results(request: HttpRequest, public_id: str) -> HttpResponse:
             "vote": vote,
             "result": result,
             "count": count,
-            "stages": stages,
-            "elected": [names[n] for n in result.get("elected", [])],
+            "stages": presentation.stages(count, names) if count else [],
+            "change_header": presentation.change_header(),
+            "elected": elected,
+            "elected_sentence": presentation.elected_sentence(elected),
             "totals": [
-                (words.get(row["number"], row["label"]), row["votes"])
+                (words.get(row["number"], row["label"]), presentation.number(row["votes"]))
                 for row in result.get("totals", [])
             ],
             "may_confirm_roles": vote.role
