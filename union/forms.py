@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
@@ -264,6 +265,25 @@ class RoleAssignmentForm(forms.Form):
 
     def clean_member_number(self) -> str:
         return self.cleaned_data["member_number"].strip().upper()
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, speaking the union's words: members sign in with their
+    membership number, and a refusal says what to do next."""
+
+    error_messages = {
+        "invalid_login": _(
+            "That membership number and password do not match. Check both, or ask your "
+            "branch secretary for a new code."
+        ),
+        "inactive": _("This login is switched off. Ask your branch secretary."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.label = _("Membership number")
+        username.widget.attrs.update({"autocapitalize": "characters", "spellcheck": "false"})
 
 
 class SetPasswordWithCodeForm(forms.Form):

@@ -75,7 +75,7 @@ def outside_sites(page: Page) -> None:
 def sign_in_to_the_admin(page: Page, base: str, member: Member) -> None:
     page.goto(f"{base}/cms-admin/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Username").fill(member.user.username)
+    page.get_by_label("Membership number").fill(member.user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Second step")).to_be_visible()

@@ -30,7 +30,7 @@ RECEIPT = "BKO-0042"
 
 def sign_in(page: Page, base: str, person: Member, *, officer: bool) -> None:
     page.goto(f"{base}/account/login/")
-    page.get_by_label("Username").fill(person.user.username)
+    page.get_by_label("Membership number").fill(person.user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     if officer:

@@ -58,7 +58,7 @@ def ask_to_join(page: Page, base_url: str, branch: Branch, *, check: bool = True
 def sign_in_with_password(page: Page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/account/login/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Membership number").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 

@@ -60,7 +60,7 @@ def open_election(secretary: Member, branch: Branch) -> Vote:
 
 def sign_in(page: Page, base: str, member: Member, *, second_factor: bool = False) -> None:
     page.goto(f"{base}/account/login/")
-    page.get_by_label("Username").fill(member.user.username)
+    page.get_by_label("Membership number").fill(member.user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     if second_factor:

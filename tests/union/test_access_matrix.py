@@ -170,7 +170,7 @@ def test_a_member_without_roles_is_not_asked_for_a_second_factor(client, member)
         reverse("union:login"), {"username": member.number, "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert urlsplit(response["Location"]).path == reverse("union:home")
+    assert urlsplit(response["Location"]).path == reverse("union:profile")  # their account
     assert client.get(reverse("union:profile")).status_code == 200
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
@@ -12,31 +13,43 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from union import permissions
-from union.forms import ContactDetailsForm, SetPasswordWithCodeForm
+from union.forms import ContactDetailsForm, SetPasswordWithCodeForm, SignInForm
 from union.http import safe_next
 from union.middleware import remember_member_language
 from union.services import accounts as account_services
 from union.services import members as member_services
 from union.views.guards import OfficeRequest
 
+# Set once a password is set with a code: the sign-in form that follows is filled in with
+# the number (kept in the session, never in an address a shared phone's history keeps).
+PREFILL_KEY = "sign_in_number"
+
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    form_class = SignInForm
+
+    def get_initial(self) -> dict[str, Any]:
+        initial = super().get_initial()
+        number = self.request.session.pop(PREFILL_KEY, None)
+        if number:
+            initial["username"] = number
+        return initial
 
     def get_success_url(self) -> str:
-        url = super().get_success_url()
-        if permissions.is_office_bearer(self.request.user):
-            from urllib.parse import urlencode
-
-            from django.urls import reverse
-
+        """Where the user asked to go; else officers to the office (after the second
+        factor), members to their own account."""
+        officer = permissions.is_office_bearer(self.request.user)
+        url = self.get_redirect_url() or reverse("union:office" if officer else "union:profile")
+        if officer:
             return f"{reverse('union:two_factor')}?{urlencode({'next': url})}"
         return url
 
@@ -94,6 +107,7 @@ def set_password(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Your password is set. You can sign in now."))
+            request.session[PREFILL_KEY] = form.cleaned_data["username"].strip().upper()
             return redirect("union:login")
     return render(request, "registration/set_password.html", {"form": form})
 
