@@ -60,7 +60,17 @@ class CmsConfig(AppConfig):
         # document that pages show, does.
         from wagtail.models import Locale, PageViewRestriction, Site
 
-        for model in (get_image_model(), get_document_model(), Locale, PageViewRestriction, Site):
+        from union.models import Branch
+
+        # Branch: pages show its public contact details (the branch contacts block).
+        for model in (
+            get_image_model(),
+            get_document_model(),
+            Locale,
+            PageViewRestriction,
+            Site,
+            Branch,
+        ):
             uid = f"cms_purge_{model._meta.label}"
             post_save.connect(purge, sender=model, weak=False, dispatch_uid=uid)
             post_delete.connect(purge, sender=model, weak=False, dispatch_uid=f"{uid}_deleted")

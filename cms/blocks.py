@@ -195,6 +195,47 @@ class JoinBlock(blocks.StructBlock):
         template = "cms/blocks/join.html"
 
 
+def _branch_choices() -> list[tuple[str, str]]:
+    from union.selectors import public_branches
+
+    return [(b.code, b.name) for b in public_branches().only("code", "name")]
+
+
+class BranchContactsBlock(blocks.StructBlock):
+    """How to reach a branch (or every branch): the helpline and drop-in centre its
+    secretary keeps up to date in the office, read when the page is shown."""
+
+    heading = blocks.CharBlock(required=False, max_length=120, label=_("heading"))
+    branch = blocks.ChoiceBlock(
+        choices=_branch_choices,
+        required=False,
+        label=_("branch"),
+        help_text=_("Leave empty to list every branch that gives a way to reach it."),
+    )
+
+    class Meta:
+        icon = "site"
+        label = _("How to reach a branch")
+        template = "cms/blocks/branch_contacts.html"
+
+    def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> Any:
+        from cms import cache as page_cache
+        from union.selectors import public_branches
+
+        def contacts() -> list[Any]:
+            branches = public_branches()
+            if value.get("branch"):
+                branches = branches.filter(code=value["branch"])
+            return [b for b in branches if b.has_public_contact]
+
+        context = super().get_context(value, parent_context)
+        # Remembered until the next publish or branch change (both purge the page cache).
+        context["branches"] = page_cache.remember(
+            f"branch-contacts:{value.get('branch') or '*'}", contacts
+        )
+        return context
+
+
 class BaseStreamBlock(blocks.StreamBlock):
     heading = HeadingBlock()
     paragraph = blocks.RichTextBlock(
@@ -208,6 +249,7 @@ class BaseStreamBlock(blocks.StreamBlock):
     live_statistics = LiveStatisticsBlock()
     video = VideoBlock()
     join = JoinBlock()
+    branch_contacts = BranchContactsBlock()
 
 
 class CampaignUpdateBlock(blocks.StructBlock):

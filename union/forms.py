@@ -310,3 +310,28 @@ class SetPasswordWithCodeForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("new_password1", exc)
         return data
+
+
+class BranchContactForm(forms.Form):
+    helpline = forms.CharField(
+        label=_("Helpline"),
+        help_text=_("A number anyone may call. It is shown on the public site."),
+        max_length=32,
+        required=False,
+    )
+    address = forms.CharField(
+        label=_("Drop-in centre address"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        required=False,
+    )
+    hours = forms.CharField(
+        label=_("Opening hours"),
+        help_text=_("For example: Monday to Friday, 9:00 to 17:00."),
+        max_length=200,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["helpline"].widget.attrs.update({"inputmode": "tel"})

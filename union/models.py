@@ -47,6 +47,10 @@ class Branch(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="XOF")  # ISO 4217
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     languages = models.JSONField(_("languages"), default=list)  # language codes, first = main
+    # What anyone may know, shown on the public site and the join thank-you page.
+    public_helpline = models.CharField(_("helpline"), max_length=32, blank=True)
+    public_address = models.TextField(_("drop-in centre address"), blank=True)
+    public_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
     next_member_seq = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -67,6 +71,10 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_public_contact(self) -> bool:
+        return bool(self.public_helpline or self.public_address or self.public_hours)
 
     @property
     def main_language(self) -> str:
@@ -289,6 +297,7 @@ class AuditAction(models.TextChoices):
     ROLE_END = "role.end", _("Ended a role")
     LOGIN_CODE = "account.code", _("Issued a set-password code")
     TWO_FACTOR = "account.2fa", _("Set up a second factor")
+    BRANCH_EDIT = "branch.edit", _("Changed a branch's public contact details")
 
 
 class AuditEvent(AppendOnlyModel):

@@ -34,6 +34,7 @@ class Perm(StrEnum):
     IMPORT_REGISTER = "import_register"
     EXPORT_REGISTER = "export_register"
     MANAGE_ROLES = "manage_roles"
+    EDIT_BRANCH = "edit_branch"  # the branch's public contact details (helpline, drop-in)
     MANAGE_VOTES = "manage_votes"  # create and run votes, see who voted (never how)
     RUN_ASSEMBLY = "run_assembly"  # check members in to vote, enter paper ballot tallies
     # Dues. Recording and confirming are split so that cash above a branch's threshold
@@ -61,6 +62,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
+            Perm.EDIT_BRANCH,
             Perm.MANAGE_VOTES,
             Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
@@ -92,6 +94,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
+            Perm.EDIT_BRANCH,
             Perm.MANAGE_VOTES,
             Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,

@@ -31,6 +31,7 @@ union_patterns = [
     path("office/applicants/<uuid:public_id>/", office.applicant, name="applicant"),
     path("office/register/", office.register_member, name="register_member"),
     path("office/roles/", office.role_list, name="roles"),
+    path("office/branches/<str:code>/contact/", office.branch_contact, name="branch_contact"),
     path("office/roles/<int:pk>/end/", office.role_end, name="role_end"),
     path("office/import/", transfer.import_members, name="import_members"),
     path("office/export/", transfer.export_members, name="export_members"),

@@ -15,6 +15,7 @@ from union.filters import MemberFilter
 from union.forms import (
     ApproveForm,
     AssistedRegistrationForm,
+    BranchContactForm,
     ContactDetailsForm,
     RejectForm,
     RoleAssignmentForm,
@@ -24,6 +25,7 @@ from union.forms import (
 from union.models import AuditAction, Branch, Member, MemberStatus
 from union.pagination import paginate
 from union.permissions import Perm
+from union.services import branches as branch_services
 from union.services import members as member_services
 from union.services import roles as role_services
 from union.services.audit import record_access, record_member_access
@@ -48,6 +50,7 @@ def office_home(request: OfficeRequest) -> HttpResponse:
         "office/home.html",
         {
             "can": can,
+            "contact_branches": selectors.branches_for(user, Perm.EDIT_BRANCH),
             "waiting": selectors.waiting_for(user),
             "applicants": applicants[:5],
             "more_applicants": len(applicants) > 5,
@@ -265,6 +268,33 @@ def register_member(request: OfficeRequest) -> HttpResponse:
             messages.success(request, _("Registered. The application waits for the secretary."))
             return redirect("union:register_member")
     return render(request, "office/register_member.html", {"form": form})
+
+
+@office_view(Perm.EDIT_BRANCH)
+def branch_contact(request: OfficeRequest, code: str) -> HttpResponse:
+    """The branch's public helpline and drop-in centre, as the public site shows them."""
+    branch = selectors.branches_for(request.user, Perm.EDIT_BRANCH).filter(code=code).first()
+    if branch is None:
+        raise Http404
+    form = BranchContactForm(
+        request.POST or None,
+        initial={
+            "helpline": branch.public_helpline,
+            "address": branch.public_address,
+            "hours": branch.public_hours,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            branch_services.set_public_contact(
+                actor=request.user, **form.cleaned_data, branch=branch
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved. The public site shows the new details."))
+            return redirect("union:office")
+    return render(request, "office/branch_contact.html", {"branch": branch, "form": form})
 
 
 @office_view(Perm.MANAGE_ROLES)

@@ -8,7 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from union.forms import ApplicationForm, add_service_errors
+from union.models import Branch
 from union.services import members as member_services
+
+JOINED_KEY = "joined"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -32,9 +35,27 @@ def join(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
+            # Only what the thank-you page needs: the branch and the way chosen, no name.
+            request.session[JOINED_KEY] = {
+                "branch": form.cleaned_data["branch"].pk,
+                "contact": form.cleaned_data["contact_preference"],
+            }
             return redirect("union:join_thanks")
     return render(request, "public/join.html", {"form": form})
 
 
+@never_cache
 def join_thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/join_thanks.html")
+    """Says what happens next as the applicant chose it, and how to reach the branch."""
+    joined = request.session.get(JOINED_KEY) or {}
+    branch_id = joined.get("branch")
+    branch = (
+        Branch.objects.filter(pk=branch_id, is_national=False).first()
+        if isinstance(branch_id, int)
+        else None
+    )
+    return render(
+        request,
+        "public/join_thanks.html",
+        {"branch": branch, "contact": joined.get("contact", "")},
+    )

@@ -341,7 +341,8 @@ class Command(BaseCommand):
                         "<li>Do not sign anything you cannot read.</li>"
                         "<li>Call your branch's crisis team.</li></ol>"
                     ),
-                )
+                ),
+                ("branch_contacts", {"heading": "Your branch's helpline", "branch": ""}),
             ],
         )
         sections["know-your-rights"].add_child(instance=guide)
@@ -484,7 +485,11 @@ class Command(BaseCommand):
                         "<li>Ne signez rien que vous ne pouvez pas lire.</li>"
                         "<li>Appelez l'équipe de crise de votre section.</li></ol>"
                     ),
-                )
+                ),
+                (
+                    "branch_contacts",
+                    {"heading": "La ligne d'écoute de votre section", "branch": ""},
+                ),
             ],
         )
 

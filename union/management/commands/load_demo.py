@@ -17,6 +17,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from union.models import NATIONAL_ROLES, Branch, ContactPreference, Member, Role, RoleAssignment
+from union.services import branches as branch_services
 from union.services import members as member_services
 from union.services import roles as role_services
 
@@ -28,6 +29,17 @@ BRANCHES = [
     ("SEG", "Ségou", "Région de Ségou", "XOF", "Africa/Bamako", ["fr"]),
     ("JHB", "Johannesburg", "Gauteng", "ZAR", "Africa/Johannesburg", ["en", "zu"]),
 ]
+
+# What the public may know: invented numbers and addresses, as a branch would give them.
+PUBLIC_CONTACT = {
+    "BKO": (
+        "+223 20 22 00 00",
+        "Hamdallaye ACI 2000, rue 311, porte 42",
+        "Du lundi au vendredi, 9 h à 17 h",
+    ),
+    "SEG": ("+223 21 32 00 00", "Quartier Médine, près du marché", "Mardi et jeudi, 10 h à 16 h"),
+    "JHB": ("0800 000 000", "12 Example Street, Hillbrow", "Monday to Saturday, 9:00 to 18:00"),
+}
 
 FIRST = {
     "fr": [
@@ -138,6 +150,10 @@ class Command(BaseCommand):
                 },
             )
             branches.append(branch)
+            helpline, address, hours = PUBLIC_CONTACT[code]
+            branch_services.set_public_contact(
+                actor=None, branch=branch, helpline=helpline, address=address, hours=hours
+            )
         used: set[str] = set()
         start = date.today() - timedelta(days=30)  # noqa: DTZ011 - a demo start date
         for branch in branches:
