@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dues.money import format_money
 from union import registry
@@ -21,9 +22,12 @@ def _money(ctx: dict[str, Any]) -> str:
 
 def _dues_reminder(ctx: dict[str, Any]) -> tuple[str, str]:
     subject = _("A reminder from %(site)s") % {"site": settings.SITE_NAME}
-    body = _(
-        "Your contribution is %(months)s month(s) behind; you owe %(amount)s. "
-        "You can pay your branch treasurer in cash or by mobile money."
+    body = ngettext(
+        "Your contribution is %(months)s month behind; you owe %(amount)s. "
+        "You can pay your branch treasurer in cash or by mobile money.",
+        "Your contribution is %(months)s months behind; you owe %(amount)s. "
+        "You can pay your branch treasurer in cash or by mobile money.",
+        int(ctx["months"]),
     ) % {"months": ctx["months"], "amount": _money(ctx)}
     return subject, body
 

@@ -73,3 +73,73 @@ def test_every_string_in_the_code_is_in_the_french_catalogue(tmp_path):
     extracted = polib.pofile(str(tmp_path / "locale" / "fr" / "LC_MESSAGES" / "django.po"))
     missing = [e.msgid for e in extracted if not e.obsolete and not e.translated()]
     assert missing == []
+
+
+# A number in a sentence needs the plural rules of each language (ngettext, or
+# {% blocktranslate count %}): "1 lignes" is wrong French, "1 rows" wrong English. These
+# placeholders are limits that are never 1; any other count followed by a plural noun, or
+# an English "(s)", is a sentence that should have been written with plural forms.
+NEVER_ONE = {"max", "limit"}
+COUNTED = re.compile(r"%\((\w+)\)[sd] (?:new |more |valid )?([a-z]+s)\b")
+NOT_NOUNS = {"is", "was", "has", "does", "status", "this"}
+
+
+def test_counts_in_sentences_use_plural_forms(catalog):
+    singular_only = [
+        e.msgid
+        for e in catalog
+        if not e.obsolete
+        and not e.msgid_plural
+        and (
+            "(s)" in e.msgid
+            or any(
+                name not in NEVER_ONE and word not in NOT_NOUNS
+                for name, word in COUNTED.findall(e.msgid)
+            )
+        )
+    ]
+    assert singular_only == []
+
+
+def test_every_plural_has_both_french_forms(catalog):
+    assert "nplurals=2" in catalog.metadata["Plural-Forms"]
+    incomplete = [
+        e.msgid
+        for e in catalog
+        if e.msgid_plural and not e.obsolete and not all(e.msgstr_plural.get(i) for i in (0, 1))
+    ]
+    assert incomplete == []
+
+
+# French puts a (no-break) space before a colon: "Numéro de membre : 12". A colon that
+# ends a phrase in the French text must have one; quoted input formats (« 12: 3 1 2 »)
+# and times (9:00) are not phrases.
+COLON_WITHOUT_SPACE = re.compile(r"(?<=[^\s\u00a0\u202f]):(?=[\s\u00a0]|$)")
+QUOTED = re.compile(r"«[^»]*»|\"[^\"]*\"")
+
+
+def test_french_puts_a_space_before_a_colon(catalog):
+    wrong = []
+    for entry in catalog:
+        if entry.obsolete:
+            continue
+        texts = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        for text in texts:
+            if COLON_WITHOUT_SPACE.search(QUOTED.sub("", text)):
+                wrong.append(text)
+    assert wrong == []
+
+
+TEMPLATES = CATALOG.parents[3] / "templates"
+# "{% translate "Code" %}: ..." puts an English colon after the French word.
+COLON_AFTER_TRANSLATION = re.compile(r"(?:%\}|endblocktranslate %\}) ?:")
+
+
+def test_no_template_writes_a_colon_after_a_translated_text():
+    found = [
+        f"{path.relative_to(TEMPLATES)}: {line.strip()[:80]}"
+        for path in TEMPLATES.rglob("*.html")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if COLON_AFTER_TRANSLATION.search(line)
+    ]
+    assert found == []

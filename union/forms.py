@@ -154,6 +154,17 @@ class AssistedRegistrationForm(ApplicationForm):
         return clean_name(self.cleaned_data.get("legal_name", ""), required=False)
 
 
+OWN_LABELS = {
+    "legal_name": _("Your legal name (only if you want us to have it)"),
+    "phone": _("Your phone number"),
+    "email": _("Your email"),
+    "preferred_language": _("Your language"),
+    "contact_preference": _("How should we reach you?"),
+    "consent_sms": _("You may send me text messages (SMS)."),
+    "consent_crisis_contact": _("The crisis team may contact me."),
+}
+
+
 class ContactDetailsForm(forms.Form):
     legal_name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
     phone = forms.CharField(label=_("Phone number"), max_length=32, required=False)
@@ -175,7 +186,10 @@ class ContactDetailsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.member = member
         if own:
+            # The member's own page speaks to them; officers read about the member.
             del self.fields["notes"]
+            for name, label in OWN_LABELS.items():
+                self.fields[name].label = label
 
     def save(self, *, actor: User) -> bool:
         """Write the details through the service; False (errors on the form) if refused."""

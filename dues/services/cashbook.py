@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dues import money
 from dues.audit import DuesAction
@@ -47,9 +48,12 @@ def close_cash_book(*, actor: User, branch: Branch, day: date) -> CashBookClose:
         ).count()
         if waiting:
             raise ValidationError(
-                _(
+                ngettext(
+                    "%(count)s entry of this day still waits for a second officer. "
+                    "Confirm or correct it first.",
                     "%(count)s entries of this day still wait for a second officer. "
-                    "Confirm or correct them first."
+                    "Confirm or correct them first.",
+                    waiting,
                 )
                 % {"count": waiting},
                 code="waiting",

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from union import registry
 
@@ -20,19 +21,23 @@ def _welcome(ctx: dict[str, Any]) -> tuple[str, str]:
     subject = _("Your %(site)s number") % {"site": settings.SITE_NAME}
     body = _("Welcome. Your number is %(number)s.") % ctx
     if ctx.get("code"):
-        body += " " + _("To set your password, use code %(code)s within %(hours)s hours.") % {
-            "code": ctx["code"],
-            "hours": settings.SET_PASSWORD_CODE_HOURS,
-        }
+        hours = settings.SET_PASSWORD_CODE_HOURS
+        body += " " + ngettext(
+            "To set your password, use code %(code)s within %(hours)s hour.",
+            "To set your password, use code %(code)s within %(hours)s hours.",
+            hours,
+        ) % {"code": ctx["code"], "hours": hours}
     return subject, body
 
 
 def _set_password_code(ctx: dict[str, Any]) -> tuple[str, str]:
     subject = _("Your %(site)s code") % {"site": settings.SITE_NAME}
-    body = _("Your code to set a password is %(code)s. It works for %(hours)s hours.") % {
-        "code": ctx["code"],
-        "hours": settings.SET_PASSWORD_CODE_HOURS,
-    }
+    hours = settings.SET_PASSWORD_CODE_HOURS
+    body = ngettext(
+        "Your code to set a password is %(code)s. It works for %(hours)s hour.",
+        "Your code to set a password is %(code)s. It works for %(hours)s hours.",
+        hours,
+    ) % {"code": ctx["code"], "hours": hours}
     return subject, body
 
 

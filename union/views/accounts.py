@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
@@ -121,8 +122,10 @@ def profile(request: OfficeRequest) -> HttpResponse:
         return render(request, "account/no_member.html")
     form = ContactDetailsForm(request.POST or None, member=member, own=True)
     if request.method == "POST" and form.is_valid() and form.save(actor=request.user):
-        messages.success(request, _("Saved."))
-        remember_member_language(request, form.cleaned_data["preferred_language"])
+        language = form.cleaned_data["preferred_language"]
+        with translation.override(language):  # the next page speaks the language just chosen
+            messages.success(request, _("Saved."))
+        remember_member_language(request, language)
         response = redirect("union:profile")
         response.delete_cookie("language")
         return response

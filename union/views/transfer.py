@@ -11,6 +11,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from union import selectors
@@ -163,16 +164,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     _forget_pending(request)
     messages.success(
         request,
-        _(
-            "Imported: %(created)s new members, %(updated)s updated "
-            "(%(changes)s status changes). %(skipped)s rows with errors were not imported."
-        )
-        % {
-            "created": outcome.created,
-            "updated": outcome.updated,
-            "changes": outcome.status_changes,
-            "skipped": outcome.skipped,
-        },
+        import_summary(outcome),
     )
     return redirect("union:import_members")
 
@@ -215,3 +207,21 @@ def export_members(request: HttpRequest) -> HttpResponse:
         # response takes just the same.
         return cast(HttpResponse, response)
     return render(request, "office/export.html", {"form": form})
+
+
+def import_summary(outcome: Any) -> str:
+    """What an import did, each count with its own plural."""
+    parts = [
+        ngettext("%(n)s new member", "%(n)s new members", outcome.created) % {"n": outcome.created},
+        ngettext("%(n)s updated", "%(n)s updated", outcome.updated) % {"n": outcome.updated},
+        ngettext("%(n)s status change", "%(n)s status changes", outcome.status_changes)
+        % {"n": outcome.status_changes},
+    ]
+    summary = _("Imported: %(parts)s.") % {"parts": ", ".join(parts)}
+    if outcome.skipped:
+        summary += " " + ngettext(
+            "%(n)s row with errors was not imported.",
+            "%(n)s rows with errors were not imported.",
+            outcome.skipped,
+        ) % {"n": outcome.skipped}
+    return summary

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -144,5 +145,8 @@ def vote_confirm_roles(request: HttpRequest, public_id: str) -> HttpResponse:
     except (PermissionDenied, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [_("Not allowed.")])))
     else:
-        messages.success(request, _("%(n)s roles assigned.") % {"n": len(made)})
+        messages.success(
+            request,
+            ngettext("%(n)s role assigned.", "%(n)s roles assigned.", len(made)) % {"n": len(made)},
+        )
     return redirect("votes:results", public_id=vote.public_id)

@@ -15,8 +15,9 @@ from union.models import Branch, Member, Role, RoleAssignment
 from votes.models import Vote, VoteKind, VoteStatus
 from votes.services import casting, counting, drafting
 
-MOTION = "Motion: open a second drop-in centre in Bamako"
-ELECTION = "National board election"
+# In French, the working language of the Bamako branch and of the national level.
+MOTION = "Motion : ouvrir un deuxième centre d'accueil à Bamako"
+ELECTION = "Élection du bureau national"
 
 
 class Command(BaseCommand):
@@ -45,8 +46,8 @@ class Command(BaseCommand):
                     spec=drafting.VoteSpec(
                         kind=VoteKind.MOTION,
                         title=MOTION,
-                        text="The branch asks the national board to fund a second drop-in "
-                        "centre, open in the evenings, from next year's budget.",
+                        text="La section demande au bureau national de financer un deuxième "
+                        "centre d'accueil, ouvert le soir, sur le budget de l'an prochain.",
                         branch=bamako,
                         opens_at=now - timedelta(hours=1),
                         closes_at=now + timedelta(days=14),
@@ -71,7 +72,7 @@ class Command(BaseCommand):
                 spec=drafting.VoteSpec(
                     kind=VoteKind.ELECTION,
                     title=ELECTION,
-                    text="Three seats on the national board, for two years.",
+                    text="Trois sièges au bureau national, pour deux ans.",
                     branch=national,
                     opens_at=now - timedelta(days=10),
                     closes_at=now + timedelta(days=1),

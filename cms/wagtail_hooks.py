@@ -1,0 +1,33 @@
+"""The CMS admin in the editor's language, down to the names stored in the database.
+
+The approval workflow and its task are rows named in English (cms.setup); the button that
+submits a page names them. Their names are also the msgids of the task's label, so the
+button shows them in the editor's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext
+from wagtail import hooks
+from wagtail.admin.action_menu import ActionMenuItem, SubmitForModerationMenuItem
+
+from cms.setup import WORKFLOW_NAME
+
+
+class SubmitInTheEditorsLanguage(SubmitForModerationMenuItem):
+    def get_context_data(self, parent_context: dict[str, Any]) -> dict[str, Any]:
+        context = super().get_context_data(parent_context)
+        label = str(context.get("label", ""))
+        context["label"] = label.replace(WORKFLOW_NAME, gettext(WORKFLOW_NAME))
+        return context
+
+
+@hooks.register("construct_page_action_menu")
+def translate_the_workflow_name(
+    menu_items: list[ActionMenuItem], request: Any, context: Any
+) -> None:
+    for index, item in enumerate(menu_items):
+        if type(item) is SubmitForModerationMenuItem:
+            menu_items[index] = SubmitInTheEditorsLanguage(order=item.order)
