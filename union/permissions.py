@@ -44,12 +44,20 @@ class Perm(StrEnum):
     GRANT_WAIVER = "grant_waiver"  # hardship waivers, solidarity rate, correct charges
     MANAGE_DUES_PLAN = "manage_dues_plan"
     EXPORT_LEDGER = "export_ledger"  # for the auditor and donors
+    # Crisis response. Call-outs are seen only by the branch's crisis team and a crisis
+    # coordinator at the national level; the figures carry no names and go wider.
+    VIEW_CALLOUTS = "view_callouts"  # the dashboard, call-outs, timelines, narratives, rota
+    LOG_CALLOUT = "log_callout"  # log a call-out from the helpline, a walk-in, outreach
+    RESPOND_CALLOUT = "respond_callout"  # accept, arrive, resolve, add notes
+    COORDINATE_CRISIS = "coordinate_crisis"  # rota, settings, close, merge, share, alerts
+    VIEW_CRISIS_FIGURES = "view_crisis_figures"  # anonymous response figures and exports
 
 
 # The one table: what each role may do. A secretary runs their branch's votes; the national
 # coordinator and board run national ones. Treasurers help at assemblies: the second
 # officer of a paper tally. Treasurers find members to record dues: names and numbers, not
-# contact details. Crisis teams register people they meet on outreach.
+# contact details. Crisis teams register people they meet on outreach, and see call-outs
+# of their own branch only; a crisis coordinator at the national level sees every branch's.
 GRANTS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset(
         {
@@ -79,8 +87,19 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.EXPORT_LEDGER,
         }
     ),
-    Role.CRISIS_RESPONDER: frozenset({Perm.REGISTER_MEMBER}),
-    Role.CRISIS_COORDINATOR: frozenset({Perm.REGISTER_MEMBER}),
+    Role.CRISIS_RESPONDER: frozenset(
+        {Perm.REGISTER_MEMBER, Perm.VIEW_CALLOUTS, Perm.LOG_CALLOUT, Perm.RESPOND_CALLOUT}
+    ),
+    Role.CRISIS_COORDINATOR: frozenset(
+        {
+            Perm.REGISTER_MEMBER,
+            Perm.VIEW_CALLOUTS,
+            Perm.LOG_CALLOUT,
+            Perm.RESPOND_CALLOUT,
+            Perm.COORDINATE_CRISIS,
+            Perm.VIEW_CRISIS_FIGURES,
+        }
+    ),
     Role.WELFARE_COMMITTEE: frozenset(),
     Role.EDITOR: frozenset(),
     Role.NATIONAL_COORDINATOR: frozenset(
@@ -98,6 +117,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.CONFIRM_PAYMENT,
             Perm.MANAGE_DUES_PLAN,
             Perm.EXPORT_LEDGER,
+            Perm.VIEW_CRISIS_FIGURES,
         }
     ),
     Role.NATIONAL_BOARD: frozenset({Perm.VIEW_REGISTER, Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),

@@ -328,6 +328,13 @@ if SMS_BACKEND.endswith("AfricasTalkingSmsBackend") and not (
         "AFRICASTALKING_USERNAME and AFRICASTALKING_API_KEY are needed for that SMS_BACKEND."
     )
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="ML")
+# Inbound SMS (crisis replies). Africa's Talking does not sign its callbacks: the callback
+# address carries this secret (/crisis/sms/at/<secret>/). Twilio signs with the auth token.
+# Unset: that webhook answers 404 to everything.
+CRISIS_SMS_INBOUND_SECRET = env.str("CRISIS_SMS_INBOUND_SECRET", default="")
+if CRISIS_SMS_INBOUND_SECRET and len(CRISIS_SMS_INBOUND_SECRET) < 24:
+    raise ImproperlyConfigured("CRISIS_SMS_INBOUND_SECRET must be at least 24 characters.")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 
 # Celery. The embedded default uses a file broker in var/ so jobs still run
 # (worker and beat are started by `make run`) without any external server.

@@ -1,0 +1,26 @@
+"""Background jobs of crisis response. No arguments, or ids only: the broker is not
+encrypted. Every job is safe to run twice, or twice at once."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from crisis.services import dispatch, upkeep
+
+
+@shared_task(acks_late=True, time_limit=55, soft_time_limit=50)
+def sweep_escalations() -> int:
+    """Every minute: fire the due escalation deadlines (claimed once each)."""
+    return dispatch.sweep_escalations()
+
+
+@shared_task(time_limit=55, soft_time_limit=50)
+def watch_sweep() -> bool:
+    """Every minute: alert the operators when the sweep has not run for 3 minutes."""
+    return upkeep.check_sweep_heartbeat()
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=550)
+def daily_upkeep() -> int:
+    """Daily: free reply codes held 30 days past closing."""
+    return upkeep.release_reply_codes()
