@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from union.crypto import EncryptedTextField
@@ -219,6 +220,16 @@ class Callout(models.Model):
         return [str(labels[n]) for n in self.needs if n in labels]
 
 
+# The roles of DispatchRole (below), for the timeline's labels.
+ROLE_CHOICES = [
+    ("primary", _("primary responder")),
+    ("backup", _("backup responder")),
+    ("coordinator", _("crisis coordinator")),
+    ("volunteer", _("responder who took it on")),
+]
+CHANNEL_CHOICES = [("web", _("office screen")), ("sms", _("SMS"))]
+
+
 class StepKind(models.TextChoices):
     REPORTED = "reported", _("Reported")
     DISPATCHED = "dispatched", _("Alert sent")
@@ -251,8 +262,8 @@ class CalloutStep(AppendOnlyModel):
     member = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    role = models.CharField(max_length=12, blank=True)  # DispatchRole, for alerts and answers
-    channel = models.CharField(max_length=8, blank=True)  # "web", "sms", "" (the system)
+    role = models.CharField(max_length=12, blank=True, choices=ROLE_CHOICES)
+    channel = models.CharField(max_length=8, blank=True, choices=CHANNEL_CHOICES)
     # For merges: the other call-out; for delivery: minutes from alert to delivery.
     other = models.ForeignKey(
         Callout, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -410,6 +421,9 @@ class RotaSlot(models.Model):
 
     def weekday_list(self) -> list[int]:
         return [day for day in range(7) if self.weekdays & (1 << day)]
+
+    def weekday_labels(self) -> str:
+        return ", ".join(str(WEEKDAYS_ABBR[day]) for day in self.weekday_list())
 
 
 class ResponderState(models.Model):

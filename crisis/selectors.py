@@ -180,6 +180,7 @@ def my_reports(user: AnyUser) -> QuerySet[Callout]:
 @dataclass
 class Duty:
     position: str
+    label: str
     members: list[Member]
 
 
@@ -198,7 +199,11 @@ def slots_for(user: AnyUser, branch: Branch, *, include_past: bool = False) -> Q
 def duty_now(slots: list[RotaSlot], branch: Branch, at: datetime | None = None) -> list[Duty]:
     found = rota.on_duty(slots, at or timezone.now(), rota.zone(branch.time_zone))
     return [
-        Duty(position=position, members=[s.responder for s in found[position]])
+        Duty(
+            position=position,
+            label=str(Position(position).label),
+            members=[s.responder for s in found[position]],
+        )
         for position in (Position.PRIMARY, Position.BACKUP)
     ]
 

@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include((union_patterns, "union"))),
     path("", include("union.votes.urls")),
     path("dues/", include("dues.urls")),
+    path("crisis/", include("crisis.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("health/", health, name="health"),
     path(settings.ADMIN_URL, admin.site.urls),
