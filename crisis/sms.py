@@ -112,8 +112,12 @@ def parse(text: str, extra: Mapping[str, Iterable[str]] | None = None) -> Parsed
     table = vocabulary(extra)
     action = table.get(" ".join(rest))
     if action is None and len(rest) > 1:
-        # "OK 4821 on my way": the first word decides, if it is a word we know.
+        # "OK 4821 on my way": the first word decides, if it is a word we know and no
+        # other word means something else ("yes no" is not read at all).
         action = table.get(rest[0])
+        others = {table.get(w) or SHORTCUTS.get(w) for w in rest[1:]} - {None, action}
+        if others:
+            return Parsed(None, code)
     if action is None:
         return Parsed(None, code)
     return Parsed(action, code)

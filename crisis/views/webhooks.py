@@ -2,12 +2,19 @@
 
 Checked first (the secret in the address, or Twilio's signature), then handled once per
 provider message id. Answers are short and say nothing: the provider only needs a 200.
+A refusal is a plain 403, also when nothing is configured (a 404 would be redirected to a
+language prefix by the public site's catch-all).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+)
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -21,7 +28,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 @require_POST
 def africastalking_inbound(request: HttpRequest, secret: str) -> HttpResponse:
     if not africastalking.secret_matches(secret):
-        raise Http404
+        return HttpResponseForbidden()
     inbound = africastalking.read_inbound(request.POST)
     if inbound is None:
         return HttpResponseBadRequest()
@@ -33,7 +40,7 @@ def africastalking_inbound(request: HttpRequest, secret: str) -> HttpResponse:
 @require_POST
 def africastalking_delivery(request: HttpRequest, secret: str) -> HttpResponse:
     if not africastalking.secret_matches(secret):
-        raise Http404
+        return HttpResponseForbidden()
     status = africastalking.read_delivery(request.POST)
     if status is None:
         return HttpResponseBadRequest()
@@ -43,8 +50,6 @@ def africastalking_delivery(request: HttpRequest, secret: str) -> HttpResponse:
 
 def _twilio_verified(request: HttpRequest) -> bool:
     token = settings.TWILIO_AUTH_TOKEN
-    if not token:
-        raise Http404
     params = {key: request.POST.getlist(key) for key in request.POST}
     return twilio.verify(
         request.build_absolute_uri(),
@@ -58,7 +63,7 @@ def _twilio_verified(request: HttpRequest) -> bool:
 @require_POST
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not _twilio_verified(request):
-        return HttpResponse(status=403)
+        return HttpResponseForbidden()
     inbound = twilio.read_inbound(request.POST)
     if inbound is None:
         return HttpResponseBadRequest()
@@ -70,7 +75,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
 @require_POST
 def twilio_status(request: HttpRequest) -> HttpResponse:
     if not _twilio_verified(request):
-        return HttpResponse(status=403)
+        return HttpResponseForbidden()
     status = twilio.read_status(request.POST)
     if status is None:
         return HttpResponseBadRequest()

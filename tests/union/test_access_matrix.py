@@ -55,14 +55,14 @@ crisis:slot_swap         login  403  403  403  403  403  403  403
 crisis:slot_end          login  403  403  403  403  403  403  403
 crisis:reachable         login  403  403  403  403  403  403  403
 crisis:settings          login  403  403  403  403  403  403  403
-crisis:sms_at            404    404  404  404  404  404  404  404
-crisis:sms_at_delivery   404    404  404  404  404  404  404  404
-crisis:sms_twilio        404    404  404  404  404  404  404  404
-crisis:sms_twilio_status 404    404  404  404  404  404  404  404
+crisis:sms_at            403    403  403  403  403  403  403  403
+crisis:sms_at_delivery   403    403  403  403  403  403  403  403
+crisis:sms_twilio        403    403  403  403  403  403  403  403
+crisis:sms_twilio_status 403    403  403  403  403  403  403  403
 """
 # Crisis screens are the branch's crisis team's (the crisis coordinators' ones are tested
 # with a coordinator in tests/crisis/test_screens.py, other branches' 404s there too). The
-# SMS webhooks answer 404 to everyone without the provider's secret or signature.
+# SMS webhooks answer 403 to everyone without the provider's secret or signature.
 
 PERSONAS = {
     "anon": None,
