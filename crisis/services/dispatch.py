@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -278,16 +278,21 @@ def _claim(now: datetime, limit: int) -> list[EscalationDeadline]:
     )
     if not due:
         return []
-    ids = [d.pk for d in due]
-    claimed = EscalationDeadline.objects.filter(pk__in=ids, state=DeadlineState.PENDING).update(
-        state=DeadlineState.FIRED, fired_at=now
-    )
-    if claimed != len(ids):  # only without row locks (SQLite serialises whole transactions)
-        fired = set(
-            EscalationDeadline.objects.filter(pk__in=ids, fired_at=now).values_list("pk", flat=True)
+    if connection.features.has_select_for_update_skip_locked:
+        # The rows are locked by us: the conditional UPDATE takes all of them.
+        EscalationDeadline.objects.filter(
+            pk__in=[d.pk for d in due], state=DeadlineState.PENDING
+        ).update(state=DeadlineState.FIRED, fired_at=now)
+        return due
+    # Without row locks (SQLite, which runs one writing transaction at a time anyway):
+    # claim row by row and keep the rows this sweep won.
+    return [
+        d
+        for d in due
+        if EscalationDeadline.objects.filter(pk=d.pk, state=DeadlineState.PENDING).update(
+            state=DeadlineState.FIRED, fired_at=now
         )
-        due = [d for d in due if d.pk in fired]
-    return due
+    ]
 
 
 def _fire(batch: Batch, deadlines: list[EscalationDeadline], roster: Roster) -> None:
