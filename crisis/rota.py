@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from crisis.models import Position, RotaSlot
 
+UTC = ZoneInfo("UTC")
+
 
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name or "UTC")
@@ -59,8 +61,10 @@ class Gap:
     starts: datetime  # aware, in the branch's time zone
     ends: datetime
 
-
-UTC = ZoneInfo("UTC")
+    @property
+    def duration(self) -> timedelta:
+        """Real time, not wall-clock time (the night of a change to summer time is short)."""
+        return self.ends.astimezone(UTC) - self.starts.astimezone(UTC)
 
 
 def _local_instant(day: date, clock: time, tz: ZoneInfo) -> datetime:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from crisis import rota
@@ -50,6 +50,7 @@ SWEEP = "escalation"
 SWEEP_BATCH = 1000
 SWEEP_MAX_BATCHES = 50
 POSITIONS = (Position.PRIMARY, Position.BACKUP)  # the rota's part of the chain
+CRISIS_ROLES = (Role.CRISIS_RESPONDER, Role.CRISIS_COORDINATOR)
 
 
 def reachable(member: Member) -> bool:
@@ -111,11 +112,19 @@ def load_roster(branches: list[Branch], now: datetime) -> Roster:
     # may still run (overnight).
     today = now.date()
     slots: dict[int, list[RotaSlot]] = defaultdict(list)
-    for slot in RotaSlot.objects.filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today - timedelta(days=2)),
-        branch_id__in=ids,
-        valid_from__lte=today + timedelta(days=1),
-    ).select_related("responder", "responder__crisis_state"):
+    # Only people who still hold a crisis role: a slot outlives a role that ended.
+    on_team = RoleAssignment.objects.current().filter(
+        member=OuterRef("responder"), role__in=CRISIS_ROLES
+    )
+    for slot in (
+        RotaSlot.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today - timedelta(days=2)),
+            branch_id__in=ids,
+            valid_from__lte=today + timedelta(days=1),
+        )
+        .filter(Exists(on_team))
+        .select_related("responder", "responder__crisis_state")
+    ):
         slots[slot.branch_id].append(slot)
     coordinators: dict[int, list[Member]] = defaultdict(list)
     national: list[Member] = []
