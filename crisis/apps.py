@@ -11,12 +11,13 @@ class CrisisConfig(AppConfig):
     def ready(self) -> None:
         from celery.schedules import crontab
 
-        from crisis import messages
+        from crisis import figures, messages
         from crisis.audit import CrisisAction
         from union import registry
 
         registry.register_audit_actions(CrisisAction.choices)
         messages.register()
+        figures.register_public_statistics()
         # Every minute: an unanswered alert waits at most a minute past its deadline.
         registry.register_periodic_job(
             "crisis-escalations",

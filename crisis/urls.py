@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crisis.views import member, office, rota, webhooks
+from crisis.views import figures, member, office, rota, webhooks
 
 app_name = "crisis"
 
@@ -27,6 +27,8 @@ urlpatterns = [
         name="reachable",
     ),
     path("office/settings/", rota.branch_settings, name="settings"),
+    path("office/figures/", figures.figures_view, name="figures"),
+    path("office/figures/export/", figures.figures_export, name="figures_export"),
     path("sms/at/<str:secret>/", webhooks.africastalking_inbound, name="sms_at"),
     path("sms/at/<str:secret>/delivery/", webhooks.africastalking_delivery, name="sms_at_delivery"),
     path("sms/twilio/", webhooks.twilio_inbound, name="sms_twilio"),

@@ -55,6 +55,8 @@ crisis:slot_swap         login  403  403  403  403  403  403  403
 crisis:slot_end          login  403  403  403  403  403  403  403
 crisis:reachable         login  403  403  403  403  403  403  403
 crisis:settings          login  403  403  403  403  403  403  403
+crisis:figures           login  403  403  403  403  403  403  ok
+crisis:figures_export    login  403  403  403  403  403  403  ok
 crisis:sms_at            403    403  403  403  403  403  403  403
 crisis:sms_at_delivery   403    403  403  403  403  403  403  403
 crisis:sms_twilio        403    403  403  403  403  403  403  403
