@@ -25,13 +25,14 @@ class Action(StrEnum):
     STOP = "stop"
 
 
-# The words every branch understands. A branch's own words come on top (CrisisSettings).
+# The words every branch understands, in the interface's languages (English, French: the
+# texts tell responders to use them). A branch's own words come on top (CrisisSettings).
 BUILTIN: dict[Action, tuple[str, ...]] = {
-    Action.OK: ("ok", "okay", "yes", "y", "going", "accept", "on my way"),
-    Action.NO: ("no", "n", "cant", "cannot", "cant go", "decline"),
-    Action.ARRIVED: ("arrived", "arrive", "here", "on scene"),
-    Action.DONE: ("done", "finished", "resolved"),
-    Action.HELP: ("help", "info"),
+    Action.OK: ("ok", "okay", "yes", "y", "going", "accept", "on my way", "oui"),
+    Action.NO: ("no", "n", "cant", "cannot", "cant go", "decline", "non"),
+    Action.ARRIVED: ("arrived", "arrive", "here", "on scene", "arrivee", "sur place"),
+    Action.DONE: ("done", "finished", "resolved", "fini", "termine"),
+    Action.HELP: ("help", "info", "aide"),
     Action.STOP: ("stop", "unsubscribe"),
 }
 SHORTCUTS = {"1": Action.OK, "2": Action.NO, "3": Action.ARRIVED, "4": Action.DONE}

@@ -98,7 +98,7 @@ def test_a_callout_in_another_branch_cannot_be_logged(client, login, rota, segou
 def test_the_log_form_speaks_french(french, login, rota):
     login(french, rota["backup"])
     body = french.get(reverse("crisis:log")).content.decode()
-    assert "Signaler une intervention" in body or "Enregistrer" in body
+    assert "Enregistrer une intervention" in body and "Urgent : en danger maintenant" in body
 
 
 def test_a_member_reports_for_herself_and_sees_only_the_status(

@@ -347,3 +347,22 @@ def test_a_late_delivery_shows_on_the_timeline_with_its_delay(
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
         sweep_escalations()
     assert Dispatch.objects.filter(callout=callout, role=DispatchRole.BACKUP).exists()
+
+
+def test_a_french_responder_is_alerted_in_french_and_answers_in_french(
+    french, reply, rota, coordinator, bamako, django_capture_on_commit_callbacks
+):
+    primary = rota["primary"]
+    primary.preferred_language = "fr"
+    primary.save(update_fields=["preferred_language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        callout = log(coordinator, bamako)
+    (alert,) = texts_to(primary)
+    assert alert.startswith(f"Intervention {callout.code}.")
+    assert f"OUI {callout.code}" in alert and f"NON {callout.code}" in alert
+    reply(PHONES["primary"], f"Oui {callout.code}")
+    assert f"ARRIVEE {callout.code}" in texts_to(primary)[-1]
+    reply(PHONES["primary"], f"arrivée {callout.code}")
+    reply(PHONES["primary"], f"FINI {callout.code}")
+    callout.refresh_from_db()
+    assert callout.status == CalloutStatus.RESOLVED
