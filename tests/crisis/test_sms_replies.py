@@ -227,7 +227,7 @@ def test_help_lists_the_branch_words(reply, rota, bamako, callout):
     from crisis.models import CrisisSettings
 
     CrisisSettings.objects.create(branch=bamako, keywords={"ok": ["oui"], "no": ["non"]})
-    reply(PHONES["primary"], "aide?")  # not a word: not understood
+    reply(PHONES["primary"], "what now?")  # not a word we know: not understood
     assert "HELP" in texts_to(rota["primary"])[-1]
     reply(PHONES["primary"], "help")
     assert "oui = OK" in texts_to(rota["primary"])[-1]
