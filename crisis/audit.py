@@ -24,3 +24,4 @@ class CrisisAction(models.TextChoices):
     FIGURES = "crisis.figures", _("Exported crisis response figures")
     SHARE = "crisis.share", _("Shared a call-out outside the union")
     ERASE = "crisis.erase", _("Erased the free text of old call-outs")
+    ALERT = "crisis.alert", _("Drafted, published or withdrew a safety alert")

@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from crisis.models import CalloutType, CrisisSettings, Need, Outcome, Position, Source, Urgency
+from crisis.models import (
+    AlertKind,
+    CalloutType,
+    CrisisSettings,
+    Need,
+    Outcome,
+    Position,
+    Source,
+    Urgency,
+)
+from crisis.services.alerts import CRITERIA
 from crisis.services.callouts import MAX_TEXT, CalloutDetails
 from crisis.services.rota import SettingsSpec, SlotSpec
 from crisis.sms import CONFIGURABLE
@@ -279,3 +290,45 @@ class SettingsForm(forms.Form):
             retention_days=data["retention_days"],
             keywords={a.value: data[f"kw_{a.value}"] for a in CONFIGURABLE},
         )
+
+
+class AlertForm(forms.Form):
+    """A draft safety alert: one text per language of the branch."""
+
+    kind = forms.ChoiceField(label=_("About"), choices=AlertKind.choices)
+    days = forms.IntegerField(
+        label=_("Days before it expires"), min_value=1, max_value=90, initial=30
+    )
+    from_outreach = forms.BooleanField(label=_("Reported by an outreach worker"), required=False)
+    consent_recorded = forms.BooleanField(
+        label=_("The member who reported it agreed to this alert"), required=False
+    )
+
+    def __init__(self, *args: Any, languages: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = dict(settings.LANGUAGES)
+        self.languages = languages
+        for i, lang in enumerate(languages):
+            self.fields[f"text_{lang}"] = forms.CharField(
+                label=_("The alert in %(language)s") % {"language": names.get(lang, lang)},
+                required=i == 0,
+                max_length=480,
+                widget=forms.Textarea(attrs={"rows": 4, "lang": lang}),
+                help_text=_(
+                    "What the danger is and how to recognise it. Nothing about the member "
+                    "who reported it."
+                )
+                if i == 0
+                else "",
+            )
+
+    def texts(self) -> dict[str, str]:
+        return {lang: self.cleaned_data.get(f"text_{lang}", "") for lang in self.languages}
+
+
+class ReviewForm(forms.Form):
+    criteria = forms.MultipleChoiceField(
+        label=_("Before publishing, check that"),
+        choices=list(CRITERIA.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )

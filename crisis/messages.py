@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crisis.models import DispatchRole, Urgency
@@ -110,8 +111,17 @@ def _sweep_stalled(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
+def _safety(ctx: dict[str, Any]) -> tuple[str, str]:
+    """The coordinator's own words, in the member's language when written in it."""
+    texts: dict[str, str] = ctx["texts"]
+    language = translation.get_language() or ""
+    body = texts.get(language) or texts.get(ctx.get("main", "")) or next(iter(texts.values()))
+    return _("Safety alert"), body
+
+
 def register() -> None:
     registry.register_message("crisis_alert", _alert)
     registry.register_message("crisis_reminder", _reminder)
     registry.register_message("crisis_reply", _reply)
     registry.register_message("crisis_sweep_stalled", _sweep_stalled)
+    registry.register_message("crisis_safety", _safety)

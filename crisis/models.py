@@ -622,3 +622,80 @@ class DeliveryReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.message_id} {self.status}"
+
+
+# --- safety alerts ---------------------------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    VIOLENT_CLIENT = "violent_client", _("A violent or dangerous client")
+    POLICE_OPERATION = "police", _("A police operation")
+    OTHER = "other", _("Another danger")
+
+
+class AlertStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft, waiting for review")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class SafetyAlert(models.Model):
+    """A warning to the branch's members (Maggie's bad-client list, Ugly Mugs): drafted by
+    the crisis team from a report, published by a coordinator after review against the
+    written criteria, sent to members who agreed to alerts, and always expiring. It says
+    nothing that identifies the member who reported it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="safety_alerts")
+    kind = models.CharField(_("about"), max_length=16, choices=AlertKind.choices)
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.DRAFT)
+    # Where the report came from; kept for the team, never shown to members.
+    callout = models.ForeignKey(
+        Callout, null=True, blank=True, on_delete=models.PROTECT, related_name="safety_alerts"
+    )
+    from_outreach = models.BooleanField(_("reported by an outreach worker"), default=False)
+    consent_recorded = models.BooleanField(
+        _("the member who reported it agreed to this alert"), default=False
+    )
+    drafted_by = models.ForeignKey(Member, null=True, on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=AlertStatus.PUBLISHED)
+                | Q(published_at__isnull=False, reviewed_by__isnull=False),
+                name="safety_alert_published_after_review",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_outreach=False)
+                | Q(consent_recorded=True)
+                | ~Q(status=AlertStatus.PUBLISHED),
+                name="safety_alert_outreach_needs_consent",
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "status", "expires_at"], name="alert_current")]
+
+    def __str__(self) -> str:
+        return f"alert {self.pk} ({self.status})"
+
+
+class SafetyAlertText(models.Model):
+    """The alert's words in one language of the branch."""
+
+    alert = models.ForeignKey(SafetyAlert, on_delete=models.CASCADE, related_name="texts")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    body = EncryptedTextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "language"], name="alert_text_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id} {self.language}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from crisis import rota
 from crisis.models import (
     OPEN_STATUSES,
+    AlertStatus,
     Callout,
     CalloutNote,
     CalloutStep,
@@ -22,6 +23,7 @@ from crisis.models import (
     DispatchState,
     Position,
     RotaSlot,
+    SafetyAlert,
 )
 from crisis.services.dispatch import reachable
 from union import permissions
@@ -238,4 +240,37 @@ def coverage(
     return Coverage(
         gaps=rota.gaps(upcoming, start, end, tz, Position.PRIMARY),
         unreachable=list(unreachable.values()),
+    )
+
+
+# --- safety alerts -----------------------------------------------------------------------
+
+
+def current_alerts(member: Member) -> QuerySet[SafetyAlert]:
+    """What a member reads: published alerts of her branch that have not expired."""
+    return (
+        SafetyAlert.objects.filter(
+            branch_id=member.branch_id,
+            status=AlertStatus.PUBLISHED,
+            expires_at__gt=timezone.now(),
+        )
+        .prefetch_related("texts")
+        .order_by("-published_at")
+    )
+
+
+def alerts_for(user: AnyUser) -> QuerySet[SafetyAlert]:
+    return permissions.visible(
+        SafetyAlert.objects.select_related("branch", "drafted_by", "reviewed_by"),
+        user,
+        Perm.RESPOND_CALLOUT,
+    ).order_by("-drafted_at")
+
+
+def alert_text(alert: SafetyAlert, language: str) -> str:
+    texts = {t.language: t.body for t in alert.texts.all()}
+    return (
+        texts.get(language)
+        or texts.get(alert.branch.main_language)
+        or next(iter(texts.values()), "")
     )

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crisis.views import figures, member, office, rota, webhooks
+from crisis.views import alerts, figures, member, office, rota, webhooks
 
 app_name = "crisis"
 
 urlpatterns = [
     path("report/", member.report, name="report"),
     path("report/mine/", member.my_reports, name="my_reports"),
+    path("alerts/", alerts.member_alerts, name="alerts"),
     path("office/", office.dashboard, name="dashboard"),
     path("office/new/", office.log_callout, name="log"),
     path("office/callouts/<uuid:public_id>/", office.callout_detail, name="detail"),
@@ -27,6 +28,11 @@ urlpatterns = [
         name="reachable",
     ),
     path("office/settings/", rota.branch_settings, name="settings"),
+    path("office/alerts/", alerts.office_alerts, name="office_alerts"),
+    path("office/alerts/new/", alerts.alert_new, name="alert_new"),
+    path("office/alerts/<uuid:public_id>/", alerts.alert_detail, name="alert_detail"),
+    path("office/alerts/<uuid:public_id>/publish/", alerts.alert_publish, name="alert_publish"),
+    path("office/alerts/<uuid:public_id>/withdraw/", alerts.alert_withdraw, name="alert_withdraw"),
     path("office/figures/", figures.figures_view, name="figures"),
     path("office/figures/export/", figures.figures_export, name="figures_export"),
     path("sms/at/<str:secret>/", webhooks.africastalking_inbound, name="sms_at"),

@@ -28,6 +28,8 @@ from union.services.audit import record_access
 from union.views.guards import OfficeRequest, office_view
 
 REFRESH_SECONDS = 60  # the dashboard reloads itself, without JavaScript
+# Reports a safety alert may come from: a violent client, the police.
+ALERT_SOURCES = ("client_violence", "police_violence", "raid", "arrest")
 
 
 @office_view(Perm.VIEW_CALLOUTS)
@@ -123,6 +125,7 @@ def callout_detail(request: OfficeRequest, public_id: Any) -> HttpResponse:
         "close_form": CloseForm(),
         "merged": selectors.merged_into_this(callout),
         "duplicates": selectors.possible_duplicates(user, callout) if can["coordinate"] else [],
+        "alert_kinds": ALERT_SOURCES,
     }
     return render(request, "crisis/office/detail.html", context)
 

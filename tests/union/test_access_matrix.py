@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crisis.models import Callout, CalloutStatus, RotaSlot
+from crisis.models import Callout, CalloutStatus, RotaSlot, SafetyAlert, SafetyAlertText
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Member, MemberStatus, Role, RoleAssignment
 
@@ -55,6 +55,12 @@ crisis:slot_swap         login  403  403  403  403  403  403  403
 crisis:slot_end          login  403  403  403  403  403  403  403
 crisis:reachable         login  403  403  403  403  403  403  403
 crisis:settings          login  403  403  403  403  403  403  403
+crisis:alerts            login  ok   ok   ok   ok   ok   ok   ok
+crisis:office_alerts     login  403  403  403  ok   403  403  403
+crisis:alert_new         login  403  403  403  ok   403  403  403
+crisis:alert_detail      login  403  403  403  ok   403  403  403
+crisis:alert_publish     login  403  403  403  403  403  403  403
+crisis:alert_withdraw    login  403  403  403  403  403  403  403
 crisis:figures           login  403  403  403  403  403  403  ok
 crisis:figures_export    login  403  403  403  403  403  403  ok
 crisis:sms_at            403    403  403  403  403  403  403  403
@@ -88,6 +94,8 @@ POSTS = {
     "crisis:merge": {},
     "crisis:unmerge": {},
     "crisis:slot_end": {},
+    "crisis:alert_publish": {"criteria": ["danger", "anonymous", "needed", "expiry"]},
+    "crisis:alert_withdraw": {},
     "crisis:reachable": {},
     "crisis:sms_at": {"from": "+22376000001", "text": "OK", "id": "ATXid_1"},
     "crisis:sms_at_delivery": {"id": "ATXid_1", "status": "Failed"},
@@ -126,12 +134,17 @@ def bko_objects(bamako) -> dict[str, object]:
         ends_at=time(20),
         valid_from=timezone.localdate(),
     )
+    alert = SafetyAlert.objects.create(
+        branch=bamako, kind="police", expires_at=timezone.now() + timedelta(days=5)
+    )
+    SafetyAlertText.objects.create(alert=alert, language="fr", body="Contrôles au marché.")
     return {
         "member": target,
         "applicant": applicant,
         "role": role,
         "callout": callout,
         "slot": slot,
+        "alert": alert,
     }
 
 
@@ -142,6 +155,8 @@ def _crisis_url(name: str, objects: dict[str, object]) -> str:
         args = [objects["callout"].public_id]  # type: ignore[attr-defined]
     elif view in ("slot_swap", "slot_end"):
         args = [objects["slot"].pk]  # type: ignore[attr-defined]
+    elif view in ("alert_detail", "alert_publish", "alert_withdraw"):
+        args = [objects["alert"].public_id]  # type: ignore[attr-defined]
     elif view == "reachable":
         args = [objects["member"].public_id]  # type: ignore[attr-defined]
     elif view in ("sms_at", "sms_at_delivery"):
@@ -201,6 +216,9 @@ def test_access(client, login, request, bamako, segou, bko_objects, url_name, pe
         assert callout.status == CalloutStatus.REPORTED
         assert not callout.notes.exists()
         assert RotaSlot.objects.filter(pk=bko_objects["slot"].pk).exists()  # type: ignore[attr-defined]
+        alert: SafetyAlert = bko_objects["alert"]  # type: ignore[assignment]
+        alert.refresh_from_db()
+        assert alert.status == "draft"
 
 
 def test_refusals_show_the_plain_pages(client, login, member, other_secretary, bko_objects):
