@@ -28,6 +28,11 @@ class CrisisConfig(AppConfig):
             "crisis-sweep-watchdog", task="crisis.tasks.watch_sweep", schedule=crontab(minute="*")
         )
         registry.register_periodic_job(
+            "crisis-court-reminders",
+            task="crisis.tasks.court_reminders",
+            schedule=crontab(minute=23),
+        )
+        registry.register_periodic_job(
             "crisis-daily-upkeep",
             task="crisis.tasks.daily_upkeep",
             schedule=crontab(hour=2, minute=41),

@@ -25,3 +25,4 @@ class CrisisAction(models.TextChoices):
     SHARE = "crisis.share", _("Shared a call-out outside the union")
     ERASE = "crisis.erase", _("Erased the free text of old call-outs")
     ALERT = "crisis.alert", _("Drafted, published or withdrew a safety alert")
+    CASE = "crisis.case", _("Opened, viewed or changed a legal case")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crisis.models import (
     AlertKind,
     CalloutType,
+    CaseOutcome,
     CrisisSettings,
     Need,
     Outcome,
@@ -332,3 +333,39 @@ class ReviewForm(forms.Form):
         choices=list(CRITERIA.items()),
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class _DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class CaseForm(forms.Form):
+    paralegal = TeamChoiceField(
+        label=_("Paralegal or human rights defender"),
+        queryset=Member.objects.none(),
+        required=False,
+    )
+    lawyer = _text(_("Lawyer or legal-aid partner referred to"), rows=2)
+    notes = _text(_("Notes"), rows=4)
+
+    def __init__(self, *args: Any, team: list[Member], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["paralegal"].queryset = Member.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[m.pk for m in team]
+        ).order_by("working_name")
+
+
+class CourtDateForm(forms.Form):
+    at = forms.DateTimeField(
+        label=_("Date and time (local)"),
+        widget=_DateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    place = _text(_("Court"))
+
+
+class CaseCloseForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CaseOutcome.choices)

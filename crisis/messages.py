@@ -119,9 +119,20 @@ def _safety(ctx: dict[str, Any]) -> tuple[str, str]:
     return _("Safety alert"), body
 
 
+def _court(ctx: dict[str, Any]) -> tuple[str, str]:
+    # Neutral for the member: a phone may be shared, so no "court" in her text.
+    subject = _("A reminder from %(site)s") % {"site": settings.SITE_NAME}
+    if ctx.get("case"):
+        body = _("Court date tomorrow at %(time)s (case %(case)s).") % ctx
+    else:
+        body = _("Reminder: your appointment tomorrow at %(time)s.") % ctx
+    return subject, body
+
+
 def register() -> None:
     registry.register_message("crisis_alert", _alert)
     registry.register_message("crisis_reminder", _reminder)
     registry.register_message("crisis_reply", _reply)
     registry.register_message("crisis_sweep_stalled", _sweep_stalled)
     registry.register_message("crisis_safety", _safety)
+    registry.register_message("crisis_court", _court)

@@ -699,3 +699,82 @@ class SafetyAlertText(models.Model):
 
     def __str__(self) -> str:
         return f"alert {self.alert_id} {self.language}"
+
+
+# --- legal follow-up -------------------------------------------------------------------
+
+
+class CaseOutcome(models.TextChoices):
+    DROPPED = "dropped", _("Charges dropped")
+    RELEASED = "released", _("Released (bail or without charge)")
+    ACQUITTED = "acquitted", _("Acquitted")
+    FINED = "fined", _("Fined")
+    CONVICTED = "convicted", _("Convicted")
+    COMPLAINT = "complaint", _("Complaint filed against the aggressor or the police")
+    SETTLED = "settled", _("Settled")
+    OTHER = "other", _("Other")
+
+
+class LegalCase(models.Model):
+    """An arrest or a rights violation followed up: the paralegal or human rights defender
+    assigned, the lawyer or legal-aid partner it was referred to, court dates, outcome."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="legal_cases")
+    callout = models.OneToOneField(
+        Callout, null=True, blank=True, on_delete=models.PROTECT, related_name="legal_case"
+    )
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="legal_cases"
+    )
+    person_description = EncryptedTextField(_("who (if not a member)"), blank=True, default="")
+    paralegal = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="legal_cases_assigned",
+        verbose_name=_("paralegal or human rights defender"),
+    )
+    lawyer = EncryptedTextField(_("lawyer or legal-aid partner"), blank=True, default="")
+    notes = EncryptedTextField(_("notes"), blank=True, default="")
+    opened_at = models.DateTimeField(default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=CaseOutcome.choices, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | ~Q(outcome=""),
+                name="legal_case_closed_with_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.pk}"
+
+
+class CourtDate(models.Model):
+    """A hearing. The day before, the member (consent rules apply) and the paralegal get
+    a neutral reminder through the outbox."""
+
+    case = models.ForeignKey(LegalCase, on_delete=models.PROTECT, related_name="court_dates")
+    at = models.DateTimeField(_("date and time"))
+    place = EncryptedTextField(_("court"), blank=True, default="")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["at"], condition=Q(reminded_at__isnull=True), name="court_to_remind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"court date {self.pk}"

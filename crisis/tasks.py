@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from crisis.services import dispatch, upkeep
+from crisis.services import cases, dispatch, upkeep
 
 
 @shared_task(acks_late=True, time_limit=55, soft_time_limit=50)
@@ -24,3 +24,9 @@ def watch_sweep() -> bool:
 def daily_upkeep() -> int:
     """Daily: free reply codes held 30 days past closing."""
     return upkeep.release_reply_codes()
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+def court_reminders() -> int:
+    """Hourly: remind the member and the paralegal of tomorrow's hearings, once each."""
+    return cases.send_court_reminders()

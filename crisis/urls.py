@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crisis.views import alerts, figures, member, office, rota, webhooks
+from crisis.views import alerts, cases, figures, member, office, rota, webhooks
 
 app_name = "crisis"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("office/callouts/<uuid:public_id>/close/", office.close, name="close"),
     path("office/callouts/<uuid:public_id>/merge/", office.merge, name="merge"),
     path("office/callouts/<uuid:public_id>/unmerge/", office.unmerge, name="unmerge"),
+    path("office/callouts/<uuid:public_id>/case/", cases.case_open, name="case_open"),
+    path("office/cases/", cases.case_list, name="cases"),
+    path("office/cases/<uuid:public_id>/", cases.case_detail, name="case_detail"),
     path("office/rota/", rota.rota_view, name="rota"),
     path("office/rota/new/", rota.slot_add, name="slot_add"),
     path("office/rota/<int:pk>/swap/", rota.slot_swap, name="slot_swap"),

@@ -30,6 +30,15 @@ from union.views.guards import OfficeRequest, office_view
 REFRESH_SECONDS = 60  # the dashboard reloads itself, without JavaScript
 # Reports a safety alert may come from: a violent client, the police.
 ALERT_SOURCES = ("client_violence", "police_violence", "raid", "arrest")
+# Reports that become legal cases: arrests and rights violations.
+CASE_SOURCES = (
+    "arrest",
+    "raid",
+    "police_violence",
+    "client_violence",
+    "partner_violence",
+    "eviction",
+)
 
 
 @office_view(Perm.VIEW_CALLOUTS)
@@ -126,6 +135,7 @@ def callout_detail(request: OfficeRequest, public_id: Any) -> HttpResponse:
         "merged": selectors.merged_into_this(callout),
         "duplicates": selectors.possible_duplicates(user, callout) if can["coordinate"] else [],
         "alert_kinds": ALERT_SOURCES,
+        "case_kinds": CASE_SOURCES,
     }
     return render(request, "crisis/office/detail.html", context)
 

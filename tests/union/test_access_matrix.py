@@ -20,7 +20,14 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crisis.models import Callout, CalloutStatus, RotaSlot, SafetyAlert, SafetyAlertText
+from crisis.models import (
+    Callout,
+    CalloutStatus,
+    LegalCase,
+    RotaSlot,
+    SafetyAlert,
+    SafetyAlertText,
+)
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Member, MemberStatus, Role, RoleAssignment
 
@@ -49,6 +56,9 @@ crisis:note              login  403  403  403  ok   403  403  403
 crisis:close             login  403  403  403  403  403  403  403
 crisis:merge             login  403  403  403  403  403  403  403
 crisis:unmerge           login  403  403  403  403  403  403  403
+crisis:case_open         login  403  403  403  ok   403  403  403
+crisis:cases             login  403  403  403  ok   403  403  403
+crisis:case_detail       login  403  403  403  ok   403  403  403
 crisis:rota              login  403  403  403  ok   403  403  403
 crisis:slot_add          login  403  403  403  403  403  403  403
 crisis:slot_swap         login  403  403  403  403  403  403  403
@@ -94,6 +104,7 @@ POSTS = {
     "crisis:merge": {},
     "crisis:unmerge": {},
     "crisis:slot_end": {},
+    "crisis:case_open": {},
     "crisis:alert_publish": {"criteria": ["danger", "anonymous", "needed", "expiry"]},
     "crisis:alert_withdraw": {},
     "crisis:reachable": {},
@@ -102,7 +113,7 @@ POSTS = {
     "crisis:sms_twilio": {"From": "+22376000001", "Body": "OK", "MessageSid": "SM1"},
     "crisis:sms_twilio_status": {"MessageSid": "SM1", "MessageStatus": "failed"},
 }
-CRISIS_BY_CALLOUT = ("detail", "answer", "note", "close", "merge", "unmerge")
+CRISIS_BY_CALLOUT = ("detail", "answer", "note", "close", "merge", "unmerge", "case_open")
 
 
 def _cells() -> list[tuple[str, str, str]]:
@@ -138,6 +149,10 @@ def bko_objects(bamako) -> dict[str, object]:
         branch=bamako, kind="police", expires_at=timezone.now() + timedelta(days=5)
     )
     SafetyAlertText.objects.create(alert=alert, language="fr", body="Contrôles au marché.")
+    other = Callout.objects.create(
+        branch=bamako, kind="raid", urgency=2, source="helpline", code="5133"
+    )
+    case = LegalCase.objects.create(branch=bamako, callout=other)
     return {
         "member": target,
         "applicant": applicant,
@@ -145,6 +160,7 @@ def bko_objects(bamako) -> dict[str, object]:
         "callout": callout,
         "slot": slot,
         "alert": alert,
+        "case": case,
     }
 
 
@@ -155,6 +171,8 @@ def _crisis_url(name: str, objects: dict[str, object]) -> str:
         args = [objects["callout"].public_id]  # type: ignore[attr-defined]
     elif view in ("slot_swap", "slot_end"):
         args = [objects["slot"].pk]  # type: ignore[attr-defined]
+    elif view == "case_detail":
+        args = [objects["case"].public_id]  # type: ignore[attr-defined]
     elif view in ("alert_detail", "alert_publish", "alert_withdraw"):
         args = [objects["alert"].public_id]  # type: ignore[attr-defined]
     elif view == "reachable":
@@ -219,6 +237,7 @@ def test_access(client, login, request, bamako, segou, bko_objects, url_name, pe
         alert: SafetyAlert = bko_objects["alert"]  # type: ignore[assignment]
         alert.refresh_from_db()
         assert alert.status == "draft"
+        assert not LegalCase.objects.filter(callout=callout).exists()
 
 
 def test_refusals_show_the_plain_pages(client, login, member, other_secretary, bko_objects):
