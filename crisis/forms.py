@@ -16,6 +16,7 @@ from crisis.models import (
     Need,
     Outcome,
     Position,
+    ShareRecipient,
     Source,
     Urgency,
 )
@@ -369,3 +370,12 @@ class CourtDateForm(forms.Form):
 
 class CaseCloseForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=CaseOutcome.choices)
+
+
+class ShareForm(forms.Form):
+    recipient_kind = forms.ChoiceField(label=_("Share with"), choices=ShareRecipient.choices)
+    recipient = forms.CharField(label=_("Who exactly"), max_length=300, required=False)
+    consent = forms.BooleanField(
+        label=_("The member agreed that this report may be shared (consent recorded)"),
+        required=False,
+    )

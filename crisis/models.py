@@ -778,3 +778,40 @@ class CourtDate(models.Model):
 
     def __str__(self) -> str:
         return f"court date {self.pk}"
+
+
+# --- sharing outside the union ---------------------------------------------------------
+
+
+class ShareRecipient(models.TextChoices):
+    POLICE = "police", _("Police")
+    LAWYER = "lawyer", _("Lawyer or legal-aid partner")
+    HEALTH = "health", _("Health service")
+    OTHER = "other", _("Another organisation")
+
+
+class ShareRecord(models.Model):
+    """A report shared outside the union, with the member's recorded consent. What is
+    shared never names the member who reported it (see crisis.services.sharing)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    callout = models.ForeignKey(Callout, on_delete=models.PROTECT, related_name="shares")
+    recipient_kind = models.CharField(
+        _("shared with"), max_length=8, choices=ShareRecipient.choices
+    )
+    recipient = EncryptedTextField(_("who exactly (organisation, person)"), blank=True, default="")
+    consent_recorded = models.BooleanField(default=False)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_recorded=True), name="share_only_with_consent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"share {self.pk}"

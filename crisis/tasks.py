@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from crisis.services import cases, dispatch, upkeep
+from crisis.services import cases, dispatch, retention, upkeep
 
 
 @shared_task(acks_late=True, time_limit=55, soft_time_limit=50)
@@ -20,10 +20,12 @@ def watch_sweep() -> bool:
     return upkeep.check_sweep_heartbeat()
 
 
-@shared_task(acks_late=True, time_limit=600, soft_time_limit=550)
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
 def daily_upkeep() -> int:
-    """Daily: free reply codes held 30 days past closing."""
-    return upkeep.release_reply_codes()
+    """Daily: free reply codes held 30 days past closing; erase the free text of call-outs
+    past their branch's retention period."""
+    released = upkeep.release_reply_codes()
+    return released + retention.erase_expired()
 
 
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=280)

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 
 from crisis import selectors
 from crisis.audit import CrisisAction
-from crisis.forms import CalloutForm, CloseForm, NoteForm
-from crisis.models import CalloutStatus, DispatchRole, DispatchState, Urgency
-from crisis.services import answers, callouts
+from crisis.forms import CalloutForm, CloseForm, NoteForm, ShareForm
+from crisis.models import CalloutStatus, DispatchRole, DispatchState, ShareRecord, Urgency
+from crisis.services import answers, callouts, sharing
 from crisis.services.common import target
 from crisis.views.common import callout_in_scope, chosen_branch
 from union import permissions
@@ -132,6 +132,7 @@ def callout_detail(request: OfficeRequest, public_id: Any) -> HttpResponse:
         "can": can,
         "note_form": NoteForm(),
         "close_form": CloseForm(),
+        "share_form": ShareForm(),
         "merged": selectors.merged_into_this(callout),
         "duplicates": selectors.possible_duplicates(user, callout) if can["coordinate"] else [],
         "alert_kinds": ALERT_SOURCES,
@@ -253,3 +254,50 @@ def unmerge(request: OfficeRequest, public_id: Any) -> HttpResponse:
     else:
         messages.success(request, _("The merge is undone."))
     return redirect("crisis:detail", callout.public_id)
+
+
+@require_POST
+@office_view(Perm.COORDINATE_CRISIS)
+def share(request: OfficeRequest, public_id: Any) -> HttpResponse:
+    callout = callout_in_scope(request, public_id, Perm.COORDINATE_CRISIS)
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose who it is shared with."))
+        return redirect("crisis:detail", callout.public_id)
+    try:
+        record = sharing.share_report(
+            actor=request.user,
+            callout=callout,
+            recipient_kind=form.cleaned_data["recipient_kind"],
+            recipient=form.cleaned_data["recipient"],
+            consent=form.cleaned_data["consent"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("crisis:detail", callout.public_id)
+    return redirect("crisis:share_summary", record.public_id)
+
+
+@office_view(Perm.COORDINATE_CRISIS)
+def share_summary(request: OfficeRequest, public_id: Any) -> HttpResponse:
+    record = (
+        ShareRecord.objects.select_related("callout__branch")
+        .filter(
+            public_id=public_id,
+            callout__in=selectors.callouts_for(request.user, Perm.COORDINATE_CRISIS),
+        )
+        .first()
+    )
+    if record is None:
+        raise Http404
+    record_access(
+        actor=request.user,
+        action=CrisisAction.SHARE,
+        target=target(record.callout),
+        branch=record.callout.branch,
+    )
+    return render(
+        request,
+        "crisis/office/share_summary.html",
+        {"record": record, "summary": sharing.shared_summary(record)},
+    )

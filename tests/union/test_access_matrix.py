@@ -27,6 +27,7 @@ from crisis.models import (
     RotaSlot,
     SafetyAlert,
     SafetyAlertText,
+    ShareRecord,
 )
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Member, MemberStatus, Role, RoleAssignment
@@ -57,6 +58,8 @@ crisis:close             login  403  403  403  403  403  403  403
 crisis:merge             login  403  403  403  403  403  403  403
 crisis:unmerge           login  403  403  403  403  403  403  403
 crisis:case_open         login  403  403  403  ok   403  403  403
+crisis:share             login  403  403  403  403  403  403  403
+crisis:share_summary     login  403  403  403  403  403  403  403
 crisis:cases             login  403  403  403  ok   403  403  403
 crisis:case_detail       login  403  403  403  ok   403  403  403
 crisis:rota              login  403  403  403  ok   403  403  403
@@ -105,6 +108,7 @@ POSTS = {
     "crisis:unmerge": {},
     "crisis:slot_end": {},
     "crisis:case_open": {},
+    "crisis:share": {"recipient_kind": "lawyer", "recipient": "Legal clinic", "consent": "on"},
     "crisis:alert_publish": {"criteria": ["danger", "anonymous", "needed", "expiry"]},
     "crisis:alert_withdraw": {},
     "crisis:reachable": {},
@@ -113,7 +117,7 @@ POSTS = {
     "crisis:sms_twilio": {"From": "+22376000001", "Body": "OK", "MessageSid": "SM1"},
     "crisis:sms_twilio_status": {"MessageSid": "SM1", "MessageStatus": "failed"},
 }
-CRISIS_BY_CALLOUT = ("detail", "answer", "note", "close", "merge", "unmerge", "case_open")
+CRISIS_BY_CALLOUT = ("detail", "answer", "note", "close", "merge", "unmerge", "case_open", "share")
 
 
 def _cells() -> list[tuple[str, str, str]]:
@@ -153,6 +157,9 @@ def bko_objects(bamako) -> dict[str, object]:
         branch=bamako, kind="raid", urgency=2, source="helpline", code="5133"
     )
     case = LegalCase.objects.create(branch=bamako, callout=other)
+    share = ShareRecord.objects.create(
+        callout=other, recipient_kind="lawyer", consent_recorded=True
+    )
     return {
         "member": target,
         "applicant": applicant,
@@ -161,6 +168,7 @@ def bko_objects(bamako) -> dict[str, object]:
         "slot": slot,
         "alert": alert,
         "case": case,
+        "share": share,
     }
 
 
@@ -171,6 +179,8 @@ def _crisis_url(name: str, objects: dict[str, object]) -> str:
         args = [objects["callout"].public_id]  # type: ignore[attr-defined]
     elif view in ("slot_swap", "slot_end"):
         args = [objects["slot"].pk]  # type: ignore[attr-defined]
+    elif view == "share_summary":
+        args = [objects["share"].public_id]  # type: ignore[attr-defined]
     elif view == "case_detail":
         args = [objects["case"].public_id]  # type: ignore[attr-defined]
     elif view in ("alert_detail", "alert_publish", "alert_withdraw"):
@@ -238,6 +248,7 @@ def test_access(client, login, request, bamako, segou, bko_objects, url_name, pe
         alert.refresh_from_db()
         assert alert.status == "draft"
         assert not LegalCase.objects.filter(callout=callout).exists()
+        assert not ShareRecord.objects.filter(callout=callout).exists()
 
 
 def test_refusals_show_the_plain_pages(client, login, member, other_secretary, bko_objects):
