@@ -227,7 +227,7 @@ ROLE_CHOICES = [
     ("coordinator", _("crisis coordinator")),
     ("volunteer", _("responder who took it on")),
 ]
-CHANNEL_CHOICES = [("web", _("office screen")), ("sms", _("SMS"))]
+CHANNEL_CHOICES = [("web", _("on the website")), ("sms", _("by SMS"))]
 
 
 class StepKind(models.TextChoices):

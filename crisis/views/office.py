@@ -27,7 +27,6 @@ from union.permissions import Perm
 from union.services.audit import record_access
 from union.views.guards import OfficeRequest, office_view
 
-REFRESH_SECONDS = 60  # the dashboard reloads itself, without JavaScript
 # Reports a safety alert may come from: a violent client, the police.
 ALERT_SOURCES = ("client_violence", "police_violence", "raid", "arrest")
 # Reports that become legal cases: arrests and rights violations.
@@ -64,7 +63,8 @@ def dashboard(request: OfficeRequest) -> HttpResponse:
         "unanswered": sum(1 for c in open_now if c.unanswered_at),
         "mine": selectors.waiting_for(user),
         "finished": list(selectors.recently_finished(user, branch)[:10]),
-        "refresh": REFRESH_SECONDS,
+        "now": now,
+        "zone": branch.time_zone if branch else "UTC",
         "can": {
             "log": permissions.has_perm(user, Perm.LOG_CALLOUT),
             "coordinate": permissions.has_perm(user, Perm.COORDINATE_CRISIS),

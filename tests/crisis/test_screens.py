@@ -277,7 +277,9 @@ def test_the_dashboard_shows_open_callouts_by_urgency_in_few_queries(
     with django_assert_max_num_queries(14):
         body = client.get(reverse("crisis:dashboard")).content.decode()
     assert body.index("Urgent: in danger now") < body.index("Today") < body.index("Can wait")
-    assert 'http-equiv="refresh"' in body
+    # A plain reload shows the news: no script, and no automatic refresh (WCAG 2.2.1).
+    assert "<script" not in body.split("</head>")[1] and 'http-equiv="refresh"' not in body
+    assert ">Reload</a>" in body
 
 
 def test_the_coordinator_builds_the_rota_from_the_crisis_team_only(
