@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crisis import rota
@@ -47,8 +48,10 @@ from union.notifications.services import choose_channel, notify_members
 log = logging.getLogger(__name__)
 
 SWEEP = "escalation"
-SWEEP_BATCH = 1000
-SWEEP_MAX_BATCHES = 50
+# A batch is one transaction and a dozen statements, whatever its size: even the worst
+# minute (every open alert escalating at once) is one batch up to 10,000 call-outs.
+SWEEP_BATCH = 10_000
+SWEEP_MAX_BATCHES = 10
 POSITIONS = (Position.PRIMARY, Position.BACKUP)  # the rota's part of the chain
 CRISIS_ROLES = (Role.CRISIS_RESPONDER, Role.CRISIS_COORDINATOR)
 
@@ -160,7 +163,12 @@ class Batch:
     dispatches: list[tuple[Dispatch, Member]] = field(default_factory=list)
     steps: list[CalloutStep] = field(default_factory=list)
     deadlines: list[EscalationDeadline] = field(default_factory=list)
-    callouts: dict[int, Callout] = field(default_factory=dict)
+    # Call-outs moved along the chain, grouped by what changes: one UPDATE per group
+    # (a sweep has a handful), where Django's bulk_update would build a CASE per row and
+    # field, quadratic in the batch (19 s of Python and SQL for 2,000 rows when measured).
+    moves: dict[tuple[str, int, int, bool, bool, bool], list[int]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     lapsed: list[int] = field(default_factory=list)  # dispatch ids
     reminders: list[tuple[Member, str, dict[str, Any]]] = field(default_factory=list)
 
@@ -177,8 +185,39 @@ class Batch:
             )
         )
 
-    def changed(self, callout: Callout) -> None:
-        self.callouts[callout.pk] = callout
+    def move(
+        self,
+        callout: Callout,
+        *,
+        escalated: bool = False,
+        dispatched: bool = False,
+        unanswered: bool = False,
+    ) -> None:
+        """Record the call-out's new place (already set on the object)."""
+        key = (
+            callout.status,
+            callout.chain_step,
+            callout.chain_round,
+            escalated,
+            dispatched,
+            unanswered,
+        )
+        self.moves[key].append(callout.pk)
+
+    def _save_moves(self) -> None:
+        for (status, step, rnd, escalated, dispatched, unanswered), ids in self.moves.items():
+            Callout.objects.filter(pk__in=ids).update(
+                status=status,
+                chain_step=step,
+                chain_round=rnd,
+                escalations=F("escalations") + int(escalated),
+                dispatched_at=Coalesce(F("dispatched_at"), Value(self.now))
+                if dispatched
+                else F("dispatched_at"),
+                unanswered_at=Coalesce(F("unanswered_at"), Value(self.now))
+                if unanswered
+                else F("unanswered_at"),
+            )
 
     def save(self) -> None:
         """Write everything; alerts and reminders go to the outbox (sent after commit)."""
@@ -192,8 +231,7 @@ class Batch:
             Dispatch.objects.filter(pk__in=self.lapsed, state=DispatchState.ACCEPTED).update(
                 state=DispatchState.LAPSED
             )
-        if self.callouts:
-            Callout.objects.bulk_update(list(self.callouts.values()), CHAIN_FIELDS)
+        self._save_moves()
         if self.dispatches:
             notify_members(
                 kind="crisis_alert",
@@ -206,15 +244,6 @@ class Batch:
             notify_members(kind="crisis_reminder", messages_for=self.reminders)
 
 
-CHAIN_FIELDS = [
-    "status",
-    "dispatched_at",
-    "chain_step",
-    "chain_round",
-    "escalations",
-    "unanswered_at",
-]
-
 
 def advance(batch: Batch, callout: Callout, roster: Roster) -> None:
     """Alert the next place in the chain after the call-out's position that has someone
@@ -224,13 +253,13 @@ def advance(batch: Batch, callout: Callout, roster: Roster) -> None:
     first = callout.chain_step == -1 and callout.chain_round == 0
     step, rnd = callout.chain_step, callout.chain_round
     empty = 0
-    batch.changed(callout)
     while True:
         step += 1
         if step >= len(CHAIN):
             step, rnd = 0, rnd + 1
         if rnd > settings.chain_repeats:
             callout.unanswered_at = callout.unanswered_at or batch.now
+            batch.move(callout, unanswered=True)
             batch.step(callout, StepKind.UNANSWERED)
             return
         targets = roster.targets(callout.branch_id, step)
@@ -240,6 +269,7 @@ def advance(batch: Batch, callout: Callout, roster: Roster) -> None:
         if empty == len(CHAIN):
             # Nobody anywhere in the chain: keep the place, try again after the delay.
             callout.chain_step, callout.chain_round = step, rnd
+            batch.move(callout)
             batch.step(callout, StepKind.NOBODY)
             batch.deadline(
                 callout, DeadlineKind.ANSWER, settings.answer_delay_minutes(callout.urgency)
@@ -262,6 +292,7 @@ def advance(batch: Batch, callout: Callout, roster: Roster) -> None:
     if not first:
         callout.escalations += 1
     callout.chain_step, callout.chain_round = step, rnd
+    batch.move(callout, escalated=not first, dispatched=True)
     batch.deadline(callout, DeadlineKind.ANSWER, settings.answer_delay_minutes(callout.urgency))
 
 
@@ -283,6 +314,8 @@ def _claim(now: datetime, limit: int) -> list[EscalationDeadline]:
         EscalationDeadline.objects.select_for_update(skip_locked=True, of=("self", "callout"))
         .filter(state=DeadlineState.PENDING, due_at__lte=now)
         .select_related("callout", "callout__branch", "callout__branch__crisis_settings")
+        # The sweep never reads the stories: no decrypting them for nothing.
+        .defer("callout__narrative", "callout__area", "callout__person_description")
         .order_by("due_at")[:limit]
     )
     if not due:

@@ -10,6 +10,7 @@ Sections (--only, comma-separated; default all):
 - votes: tests/bench/votes.py (tally, STV, casting).
 - dues: tests/bench/dues.py (monthly run, Stripe webhook, lapsing).
 - cms: tests/bench/cms.py (public pages under a real server, cached and not).
+- crisis: tests/bench/crisis.py (escalation sweep, response figures).
 
 Runs against the PostgreSQL in DATABASE_URL (tests/with_services.sh starts a throwaway
 one) but only ever inside test databases it creates and drops itself, a fresh one per
@@ -34,8 +35,8 @@ def _parse() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="register,votes,dues,cms",
-        help="sections to run (comma-separated): register,votes,dues,cms",
+        default="register,votes,dues,cms,crisis",
+        help="sections to run (comma-separated): register,votes,dues,cms,crisis",
     )
     parser.add_argument(
         "--members", type=int, default=100_000, help="members seeded (default 100000)"
@@ -271,11 +272,18 @@ def _cms(args: argparse.Namespace) -> None:
     print("\n".join(["", *cms.run()]), flush=True)
 
 
+def _crisis(args: argparse.Namespace) -> None:
+    from tests.bench import crisis
+
+    print("\n".join(crisis.report(crisis.run())), flush=True)
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "register": _register,
     "votes": _votes,
     "dues": _dues,
     "cms": _cms,
+    "crisis": _crisis,
 }
 
 
