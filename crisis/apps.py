@@ -33,6 +33,9 @@ class CrisisConfig(AppConfig):
             schedule=crontab(minute=23),
         )
         registry.register_periodic_job(
+            "crisis-rota-notices", task="crisis.tasks.rota_notices", schedule=crontab(minute=2)
+        )
+        registry.register_periodic_job(
             "crisis-daily-upkeep",
             task="crisis.tasks.daily_upkeep",
             schedule=crontab(hour=2, minute=41),

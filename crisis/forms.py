@@ -164,8 +164,16 @@ class _DateInput(forms.DateInput):
 
 
 class TeamChoiceField(forms.ModelChoiceField):
+    """A member of the branch's crisis team, by working name and number."""
+
     def label_from_instance(self, obj: Member) -> str:  # type: ignore[override]
         return f"{obj.working_name} ({obj.number})"
+
+
+def _offer_team(form: forms.Form, name: str, team: list[Member]) -> None:
+    form.fields[name].queryset = Member.objects.filter(  # type: ignore[attr-defined]
+        pk__in=[m.pk for m in team]
+    ).order_by("working_name")
 
 
 class SlotForm(forms.Form):
@@ -192,9 +200,7 @@ class SlotForm(forms.Form):
 
     def __init__(self, *args: Any, team: list[Member], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["responder"].queryset = Member.objects.filter(  # type: ignore[attr-defined]
-            pk__in=[m.pk for m in team]
-        ).order_by("working_name")
+        _offer_team(self, "responder", team)
 
     def spec(self) -> SlotSpec:
         data = self.cleaned_data
@@ -217,9 +223,7 @@ class SwapForm(forms.Form):
 
     def __init__(self, *args: Any, team: list[Member], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["responder"].queryset = Member.objects.filter(  # type: ignore[attr-defined]
-            pk__in=[m.pk for m in team]
-        ).order_by("working_name")
+        _offer_team(self, "responder", team)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -354,9 +358,7 @@ class CaseForm(forms.Form):
 
     def __init__(self, *args: Any, team: list[Member], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["paralegal"].queryset = Member.objects.filter(  # type: ignore[attr-defined]
-            pk__in=[m.pk for m in team]
-        ).order_by("working_name")
+        _offer_team(self, "paralegal", team)
 
 
 class CourtDateForm(forms.Form):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 
 from crisis.models import DispatchRole, Urgency
@@ -129,6 +129,26 @@ def _court(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
+def _coverage(ctx: dict[str, Any]) -> tuple[str, str]:
+    subject = _("%(site)s: the crisis rota") % {"site": settings.SITE_NAME}
+    parts = []
+    if ctx["gaps"]:
+        # The first gap is a datetime in the branch's zone: named in the reader's language.
+        first = dateformat.format(ctx["first"], "D j H:i") if ctx.get("first") else ""
+        parts.append(
+            _("%(gaps)s gap(s) in the next 7 days, the first on %(first)s.")
+            % {"gaps": ctx["gaps"], "first": first}
+        )
+    if ctx["unreachable"]:
+        parts.append(_("%(unreachable)s responder(s) on the rota cannot get alerts.") % ctx)
+    return subject, _("Crisis rota:") + " " + " ".join(parts)
+
+
+def _shift(ctx: dict[str, Any]) -> tuple[str, str]:
+    subject = _("A reminder from %(site)s") % {"site": settings.SITE_NAME}
+    return subject, _("Reminder: you are on duty tomorrow from %(time)s.") % ctx
+
+
 def register() -> None:
     registry.register_message("crisis_alert", _alert)
     registry.register_message("crisis_reminder", _reminder)
@@ -136,3 +156,5 @@ def register() -> None:
     registry.register_message("crisis_sweep_stalled", _sweep_stalled)
     registry.register_message("crisis_safety", _safety)
     registry.register_message("crisis_court", _court)
+    registry.register_message("crisis_coverage", _coverage)
+    registry.register_message("crisis_shift", _shift)

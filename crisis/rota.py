@@ -41,6 +41,14 @@ def covers(slot: RotaSlot, local: datetime) -> bool:
     return _active_on(slot, day - timedelta(days=1)) and clock < slot.ends_at
 
 
+def in_force_on(slots: Iterable[RotaSlot], day: date) -> list[RotaSlot]:
+    """The slots whose shift starts on `day`, a temporary slot replacing the regular ones
+    of its position that day."""
+    starting = [s for s in slots if _active_on(s, day)]
+    temporary = {s.position for s in starting if s.temporary}
+    return [s for s in starting if s.temporary or s.position not in temporary]
+
+
 def on_duty(slots: Iterable[RotaSlot], at: datetime, tz: ZoneInfo) -> dict[str, list[RotaSlot]]:
     """The slots in force at `at` per position. Where a temporary slot (a rota for a date
     range, a swap) covers the time, it replaces the regular slots of its position."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from crisis.services import cases, dispatch, retention, upkeep
+from crisis.services import cases, dispatch, notices, retention, upkeep
 
 
 @shared_task(acks_late=True, time_limit=55, soft_time_limit=50)
@@ -32,3 +32,10 @@ def daily_upkeep() -> int:
 def court_reminders() -> int:
     """Hourly: remind the member and the paralegal of tomorrow's hearings, once each."""
     return cases.send_court_reminders()
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+def rota_notices() -> int:
+    """Hourly: the daily coverage check to coordinators (09:00 local) and the shift
+    reminders (18:00 local, the evening before)."""
+    return notices.send_rota_notices()

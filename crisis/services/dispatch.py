@@ -244,7 +244,6 @@ class Batch:
             notify_members(kind="crisis_reminder", messages_for=self.reminders)
 
 
-
 def advance(batch: Batch, callout: Callout, roster: Roster) -> None:
     """Alert the next place in the chain after the call-out's position that has someone
     to alert, skipping empty ones now; or wait a delay and try again when the whole

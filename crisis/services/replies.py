@@ -24,7 +24,6 @@ from crisis import sms
 from crisis.models import (
     Callout,
     CalloutStatus,
-    CalloutStep,
     DeliveryReport,
     Dispatch,
     DispatchState,
@@ -35,7 +34,7 @@ from crisis.models import (
 from crisis.providers import DeliveryStatus, Inbound
 from crisis.services import answers
 from crisis.services import dispatch as dispatching
-from crisis.services.common import cancel_deadlines, lock_callout, settings_for
+from crisis.services.common import add_step, cancel_deadlines, lock_callout, settings_for
 from union.crypto import keyed_hash
 from union.models import Member, Notification, Role, RoleAssignment
 from union.notifications.services import notify_member
@@ -250,9 +249,9 @@ def receive_delivery(status: DeliveryStatus, now: datetime | None = None) -> Del
         elif dispatch.delivered_at is None and status.status in ("Success", "delivered"):
             dispatch.delivered_at = now
             dispatch.save(update_fields=["delivered_at"])
-            CalloutStep.objects.create(
-                callout=callout,
-                kind=StepKind.DELIVERED,
+            add_step(
+                callout,
+                StepKind.DELIVERED,
                 at=now,
                 member=dispatch.responder,
                 role=dispatch.role,
@@ -266,12 +265,8 @@ def _delivery_failed(callout: Callout, dispatch: Dispatch, now: datetime) -> Non
         return
     dispatch.delivery_failed_at = now
     dispatch.save(update_fields=["delivery_failed_at"])
-    CalloutStep.objects.create(
-        callout=callout,
-        kind=StepKind.DELIVERY_FAILED,
-        at=now,
-        member=dispatch.responder,
-        role=dispatch.role,
+    add_step(
+        callout, StepKind.DELIVERY_FAILED, at=now, member=dispatch.responder, role=dispatch.role
     )
     waiting_here = Dispatch.objects.filter(
         callout=callout,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from crisis.forms import CaseCloseForm, CaseForm, CourtDateForm
 from crisis.models import LegalCase
 from crisis.services import cases
 from crisis.services.rota import crisis_team
-from crisis.views.common import callout_in_scope
+from crisis.views.common import callout_in_scope, in_scope
 from union import permissions
 from union.forms import add_service_errors
 from union.permissions import Perm
@@ -25,18 +25,12 @@ from union.views.guards import OfficeRequest, office_view
 
 
 def _case_in_scope(request: OfficeRequest, public_id: Any) -> LegalCase:
-    case = (
-        permissions.visible(
-            LegalCase.objects.select_related("branch", "member", "paralegal", "callout"),
-            request.user,
-            Perm.RESPOND_CALLOUT,
-        )
-        .filter(public_id=public_id)
-        .first()
+    return in_scope(
+        LegalCase.objects.select_related("branch", "member", "paralegal", "callout"),
+        request,
+        Perm.RESPOND_CALLOUT,
+        public_id=public_id,
     )
-    if case is None:
-        raise Http404
-    return case
 
 
 @office_view(Perm.RESPOND_CALLOUT)

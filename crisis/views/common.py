@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from crisis import selectors
 from crisis.models import Callout
+from union import permissions
 from union.models import Branch
 from union.permissions import Perm
 from union.views.guards import OfficeRequest
+
+M = TypeVar("M", bound=Model)
 
 
 def chosen_branch(request: OfficeRequest, perm: Perm = Perm.VIEW_CALLOUTS) -> Branch | None:
@@ -40,3 +44,12 @@ def callout_in_scope(request: OfficeRequest, public_id: Any, perm: Perm) -> Call
         # The same answer for a call-out that does not exist and one of another branch.
         raise Http404
     return callout
+
+
+def in_scope(queryset: QuerySet[M], request: OfficeRequest, perm: Perm, **lookup: Any) -> M:
+    """The one row of `queryset` matching `lookup` in the user's branches for `perm`; 404
+    alike for one that does not exist and one of another branch."""
+    found = permissions.visible(queryset, request.user, perm).filter(**lookup).first()
+    if found is None:
+        raise Http404
+    return found

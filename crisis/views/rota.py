@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from crisis.models import RotaSlot
 from crisis.services import answers
 from crisis.services import rota as rota_services
 from crisis.services.common import settings_for
-from crisis.views.common import one_branch
+from crisis.views.common import in_scope, one_branch
 from union import permissions
 from union.forms import add_service_errors
 from union.models import Member
@@ -68,18 +68,12 @@ def slot_add(request: OfficeRequest) -> HttpResponse:
 
 
 def _slot_in_scope(request: OfficeRequest, pk: int) -> RotaSlot:
-    slot = (
-        permissions.visible(
-            RotaSlot.objects.select_related("branch", "responder"),
-            request.user,
-            Perm.COORDINATE_CRISIS,
-        )
-        .filter(pk=pk)
-        .first()
+    return in_scope(
+        RotaSlot.objects.select_related("branch", "responder"),
+        request,
+        Perm.COORDINATE_CRISIS,
+        pk=pk,
     )
-    if slot is None:
-        raise Http404
-    return slot
 
 
 @office_view(Perm.COORDINATE_CRISIS)
@@ -118,15 +112,12 @@ def slot_end(request: OfficeRequest, pk: int) -> HttpResponse:
 @require_POST
 @office_view(Perm.COORDINATE_CRISIS)
 def responder_reachable(request: OfficeRequest, public_id: Any) -> HttpResponse:
-    member = (
-        permissions.visible(
-            Member.objects.select_related("branch"), request.user, Perm.COORDINATE_CRISIS
-        )
-        .filter(public_id=public_id)
-        .first()
+    member = in_scope(
+        Member.objects.select_related("branch"),
+        request,
+        Perm.COORDINATE_CRISIS,
+        public_id=public_id,
     )
-    if member is None:
-        raise Http404
     answers.mark_reachable(actor=request.user, member=member)
     messages.success(request, _("Alerts will reach them again."))
     return redirect(_rota_url(member.branch.code))

@@ -15,25 +15,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from crisis.models import Callout, CalloutStatus, Position
-from tests.browser.helpers import assert_light, axe_check, shot, totp_code
+from tests.browser.helpers import assert_light, axe_check, shot
+from tests.browser.test_dues_journey import sign_in
 from tests.crisis.conftest import crisis_officer, slot, texts_to
-from tests.factories import PASSWORD, MemberFactory
-from union.models import Branch, ContactPreference, Member, Role
+from tests.factories import MemberFactory
+from union.models import Branch, ContactPreference, Role
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Page, base: str, person: Member, *, officer: bool) -> None:
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("Username").fill(person.user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    if officer:
-        page.get_by_label("6-digit code").fill(totp_code(person))
-        page.get_by_role("button", name="Continue").click()
-    expect(
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="My account")
-    ).to_be_visible()
 
 
 def check(page: Page, name: str, *, javascript: bool = True) -> None:

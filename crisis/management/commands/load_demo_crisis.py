@@ -97,6 +97,13 @@ STORIES = [
     ),
 ]
 
+# (answer, minutes after the report, channel, the fate that stops before this answer)
+STEPS = [
+    (answers.Answer.GOING, 4, "sms", "open"),
+    (answers.Answer.ARRIVED, 31, "sms", "acknowledged"),
+    (answers.Answer.DONE, 180, "web", "on_scene"),
+]
+
 
 class Command(BaseCommand):
     help = "Add demo crisis rotas, settings and call-outs to the demo union (idempotent)."
@@ -204,31 +211,16 @@ class Command(BaseCommand):
                 source=Source.HELPLINE,
                 reported_at=reported,
             )
-            if fate == "open":
-                continue
-            answers.answer_callout(
-                member=responder,
-                callout=callout,
-                answer=answers.Answer.GOING,
-                channel="sms",
-                now=reported + timedelta(minutes=4),
-            )
-            if fate == "acknowledged":
-                continue
-            answers.answer_callout(
-                member=responder,
-                callout=callout,
-                answer=answers.Answer.ARRIVED,
-                channel="sms",
-                now=reported + timedelta(minutes=31),
-            )
-            if fate == "on_scene":
-                continue
-            answers.answer_callout(
-                member=responder,
-                callout=callout,
-                answer=answers.Answer.DONE,
-                channel="web",
-                now=reported + timedelta(hours=3),
-            )
-            callouts.close_callout(actor=actor, callout=callout, outcome=fate)
+            # The responder's answers, each at its minute, until the story's fate.
+            for answer, minutes, channel, stop_at in STEPS:
+                if fate == stop_at:
+                    break
+                answers.answer_callout(
+                    member=responder,
+                    callout=callout,
+                    answer=answer,
+                    channel=channel,
+                    now=reported + timedelta(minutes=minutes),
+                )
+            else:
+                callouts.close_callout(actor=actor, callout=callout, outcome=fate)
