@@ -311,3 +311,22 @@ def test_phones_come_from_the_register(
     with django_capture_on_commit_callbacks(execute=True):
         log(coordinator, bamako)
     assert [sms["to"] for sms in LocmemSmsBackend.outbox] == [PHONES["primary"]]
+
+
+def test_the_timeline_cannot_be_rewritten(clock, coordinator, bamako):
+    from django.db import DatabaseError, connection, transaction
+
+    from crisis.models import CalloutStep
+
+    callout = log(coordinator, bamako)
+    for statement in (
+        "UPDATE crisis_calloutstep SET kind = 'closed' WHERE callout_id = %s",
+        "DELETE FROM crisis_calloutstep WHERE callout_id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [callout.pk])
+    assert CalloutStep.objects.filter(callout=callout, kind=StepKind.REPORTED).exists()
