@@ -32,7 +32,7 @@ def _retention_days(branch: Branch) -> int:
     try:
         return branch.crisis_settings.retention_days
     except CrisisSettings.DoesNotExist:
-        return CrisisSettings._meta.get_field("retention_days").get_default()
+        return CrisisSettings(branch=branch).retention_days  # the default
 
 
 def erase_branch(branch: Branch, now: datetime | None = None) -> int:

@@ -28,6 +28,8 @@ from union.models import Notification, NotificationStatus
 from union.notifications.sms import LocmemSmsBackend
 
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+# Escalation works on the embedded default too (SQLite: no row locks, one writer at a time).
+pytestmark = pytest.mark.embedded
 
 
 @pytest.fixture
@@ -313,6 +315,7 @@ def test_phones_come_from_the_register(
     assert [sms["to"] for sms in LocmemSmsBackend.outbox] == [PHONES["primary"]]
 
 
+@pytest.mark.vendor("postgresql")  # the trigger is PostgreSQL's
 def test_the_timeline_cannot_be_rewritten(clock, coordinator, bamako):
     from django.db import DatabaseError, connection, transaction
 

@@ -73,6 +73,7 @@ def _one(found):
     return row
 
 
+@pytest.mark.embedded  # SQLite computes them in Python: the same figures
 def test_medians_and_90th_percentiles_by_month(bamako, march):
     row = _one(figures.response_figures([bamako], *YEAR))
     assert row.month == MARCH.date()
@@ -86,6 +87,7 @@ def test_medians_and_90th_percentiles_by_month(bamako, march):
     assert row.by_outcome == {"helped": 12, "not_reached": 1}
 
 
+@pytest.mark.vendor("postgresql")
 def test_the_database_and_the_fallback_agree(bamako, march):
     from crisis.figures import _in_python, _postgres, counted
 
@@ -107,6 +109,7 @@ def test_the_database_and_the_fallback_agree(bamako, march):
         assert row["by_type"] == dict(python[key]["by_type"])
 
 
+@pytest.mark.embedded
 def test_months_are_the_branchs_own(johannesburg):
     # 23:30 UTC on 31 March is 01:30 on 1 April in Johannesburg (UTC+2).
     _callout(johannesburg, datetime(2026, 3, 31, 23, 30, tzinfo=UTC), ack_minutes=3)
