@@ -201,7 +201,13 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_SENSITIVE_PARAMETERS = ["password", "username"]
+# Only what lockouts need, only while they need it (union/lockouts.py): no log of who
+# signed in, failures without browser or page, deleted once their cool-off is over.
+AXES_HANDLER = "union.lockouts.MinimalRecordsHandler"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Masked in axes's own log lines too.
+AXES_SENSITIVE_PARAMETERS = ["password", "username", "ip_address"]
 # Behind a reverse proxy every visitor comes from the proxy's address; set the number of
 # trusted proxies so that lockouts apply to the real client address (X-Forwarded-For).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from celery import shared_task
 
+from union import lockouts
 from union.notifications import services as notifications
 from union.notifications.sms import SmsError
 
@@ -35,3 +36,9 @@ def sweep_notifications() -> int:
     ids = notifications.due_for_resend()
     queue_notifications(ids)
     return len(ids)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def forget_old_login_attempts() -> int:
+    """Failed logins are kept only for their cool-off; no access log is kept at all."""
+    return lockouts.forget_old_attempts()
