@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import cast
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 from django.views.static import serve as static_serve
 from wagtail import views as wagtail_views
 from wagtail.models import Page
@@ -81,3 +84,14 @@ def rendition(request: HttpRequest, path: str) -> HttpResponseBase:
     response = static_serve(request, path, document_root=str(Path(settings.MEDIA_ROOT) / "images"))
     response["Cache-Control"] = "public, max-age=604800"
     return response
+
+
+@csrf_exempt  # it can only sign out, which any page may ask for; sendBeacon sends no token
+@never_cache
+@require_http_methods(["GET", "POST"])
+def quick_exit(request: HttpRequest) -> HttpResponseRedirect:
+    """The quick exit of signed-in pages: end the session here, then leave for the neutral
+    site. The link points here (it works without JavaScript); the script also calls it with
+    navigator.sendBeacon, which is sent even though the page is left at once."""
+    logout(request)
+    return HttpResponseRedirect(settings.CMS_QUICK_EXIT_URL)

@@ -46,5 +46,10 @@ class UnionConfig(AppConfig):
             schedule=crontab(minute="7"),
         )
         registry.register_periodic_job(
+            "clear-sessions",
+            task="union.tasks.clear_expired_sessions",
+            schedule=crontab(minute="17"),
+        )
+        registry.register_periodic_job(
             "vote-clock", task="union.votes.tasks.run_vote_clock", schedule=crontab(minute="*")
         )

@@ -137,6 +137,7 @@ MIDDLEWARE = [
     "union.middleware.MemberLanguageMiddleware",
     "cms.middleware.AddressLanguageMiddleware",  # /en/... stays English
     "django.contrib.messages.middleware.MessageMiddleware",
+    "union.middleware.SessionGuardMiddleware",  # after messages: it says why it signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -257,7 +258,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # the longest, in use
+# Phones are shared: a session ends with the browser, and after this long unused
+# (union.middleware.SessionGuardMiddleware); shorter once past the second factor.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_IDLE_MINUTES_OFFICE = env.int("SESSION_IDLE_MINUTES_OFFICE", default=15)
+if min(SESSION_IDLE_MINUTES, SESSION_IDLE_MINUTES_OFFICE) < 1:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_MINUTES and SESSION_IDLE_MINUTES_OFFICE must be 1 or more."
+    )
 X_FRAME_OPTIONS = "DENY"
 
 CONTENT_SECURITY_POLICY = {
