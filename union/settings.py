@@ -376,14 +376,37 @@ CELERY_BEAT_SCHEDULER = "union.celery:RegistryScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
-# Logging: no request bodies, no names. Django's request logger only gets status and path,
-# and paths never carry personal data (members are addressed by opaque ids).
+# Logging: no request bodies, no names, no query strings (a search for a phone number would
+# land in the log: union.log_filters cuts them off). Paths never carry personal data
+# (members are addressed by opaque ids). The development server (`make run`) logs each
+# request like gunicorn's access log in production: method, path, status, size.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"paths_only": {"()": "union.log_filters.PathsOnly"}},
+    "formatters": {
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["paths_only"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["paths_only"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Replaces Django's own handlers (a console one when DEBUG, mail to ADMINS), which
+        # would print or send the request unfiltered; its records reach the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "office/includes/table.html"
