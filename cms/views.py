@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,6 +23,8 @@ from wagtail.models import Page
 from wagtail.query import PageQuerySet
 
 from cms import cache, listings, navigation, serving
+
+logger = logging.getLogger(__name__)
 
 SEARCH_PAGE_SIZE = 10
 SEARCH_MAX_LENGTH = 100
@@ -41,17 +46,33 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "public/home.html")
 
 
+# Double quotes open a phrase the search backends cannot always close (SQLite's FTS5
+# refuses the query), and PostgreSQL refuses a NUL byte in any text: neither is a word.
+_NOT_SEARCHABLE = re.compile(r'["\x00-\x1f\x7f-\x9f]')
+
+
+def search_terms(raw: str) -> str:
+    """What a visitor typed, as plain words the search can take."""
+    return " ".join(_NOT_SEARCHABLE.sub(" ", raw).split())[:SEARCH_MAX_LENGTH]
+
+
 def search(request: HttpRequest) -> HttpResponse:
     """Search the pages of the current language. Queries are neither logged nor cached."""
-    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    query = search_terms(request.GET.get("q", ""))
     results = []
+    failed = False
     if query:
         locale = listings.active_locale()
         live = listings.public(Page.objects.live()).filter(locale=locale)
         pages = cast(PageQuerySet, live).specific()
-        results = list(pages.search(query)[:100])
+        try:
+            results = list(pages.search(query)[:100])
+        except DatabaseError as exc:  # a query the backend's syntax still refuses
+            logger.warning("search failed: %s", type(exc).__name__)  # not the query itself
+            failed = True
     context = {
         "query": query,
+        "failed": failed,
         "results": listings.paginate(request, results, SEARCH_PAGE_SIZE) if query else None,
         **navigation.chrome(request, None),
     }

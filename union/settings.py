@@ -322,6 +322,7 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "ods", "docx", "xlsx", "txt", "epub"]
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024  # bytes
+WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.forms.ImageForm"  # a damaged file is a form error
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000  # the page editor posts many fields
 
 # Email: console in the embedded default, SMTP (EMAIL_URL) in production.
