@@ -66,10 +66,28 @@ def _bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
 
 
+def _weak_key(key: str) -> bool:
+    """Django's own test (check --deploy, security.W009): short, few distinct characters,
+    or the placeholder startproject writes."""
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
+
+
 SECRET_KEY = _secret("SECRET_KEY")
 # Old keys, newest first, so that changing SECRET_KEY does not sign everyone out at once.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = _bool("DEBUG", default=False)
+if SERVER_MODE:
+    # Not a warning that nobody reads: a server that would show settings and data on its
+    # error pages, or sign sessions with a guessable key, does not start at all.
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be false when DATABASE_URL is set.")
+    if _weak_key(SECRET_KEY):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak: use at least 50 random characters "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
+    if any(_weak_key(key) for key in SECRET_KEY_FALLBACKS):
+        raise ImproperlyConfigured("SECRET_KEY_FALLBACKS holds a key that is too weak.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="Solidaire")
