@@ -105,3 +105,18 @@ class SessionGuardMiddleware:
                 request.session[LAST_SEEN_KEY] = now
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class SecurityHeadersMiddleware:
+    """The headers Django's SecurityMiddleware does not send: which browser features pages
+    may use (none of the sensitive ones: camera, microphone, location...), and that no
+    other site may load our responses (pages, images, files) into its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
