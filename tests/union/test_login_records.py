@@ -19,6 +19,9 @@ from tests.factories import PASSWORD
 from union import registry
 from union.tasks import forget_old_login_attempts
 
+# The findings were reproduced on the embedded default: these run on SQLite too.
+pytestmark = pytest.mark.embedded
+
 BROWSER = "Mozilla/5.0 (Linux; Android 8.1; itel A16) Chrome/90"
 
 
