@@ -1,7 +1,7 @@
 """Append-only tables in the database itself: UPDATE and DELETE are refused by triggers.
 
 PostgreSQL (server mode): the trigger function solidaire_append_only() (union migrations
-0002 and 0008) refuses both, except an UPDATE made as the database role ROTATION_ROLE:
+0002 and 0009) refuses both, except an UPDATE made as the database role ROTATION_ROLE:
 key rotation re-encrypts tokens in place. The application's own role must not be a
 member of it (docs/deploy.md): a session setting, which any session with the
 application's credentials could set, no longer lifts anything.
@@ -23,7 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 ROTATION_ROLE = "solidaire_key_rotation"
 LIFT_TABLE = "solidaire_append_only_lift"
 
-# The PostgreSQL trigger function, also created by union 0008.
+# The PostgreSQL trigger function, also created by union 0009.
 POSTGRESQL_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION solidaire_append_only() RETURNS trigger AS $$
 BEGIN

@@ -50,6 +50,3 @@ class UnionConfig(AppConfig):
             task="union.tasks.clear_expired_sessions",
             schedule=crontab(minute="17"),
         )
-        registry.register_periodic_job(
-            "vote-clock", task="union.votes.tasks.run_vote_clock", schedule=crontab(minute="*")
-        )

@@ -25,5 +25,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dues", "0002_append_only_triggers"), ("union", "0008_append_only_by_role")]
+    dependencies = [("dues", "0002_append_only_triggers"), ("union", "0009_append_only_by_role")]
     operations = [migrations.RunPython(forwards, backwards)]

@@ -24,9 +24,7 @@ from union.services.members import ContactDetails, register_applicant
 APPEND_ONLY_TABLES = sorted(
     model._meta.db_table for model in apps.get_models() if issubclass(model, AppendOnlyModel)
 )
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="database roles exist on PostgreSQL only"
-)
+postgresql_only = pytest.mark.vendor("postgresql")  # database roles exist there only
 
 
 def _refused(sql: str, params: list[object], *, before: str = "") -> None:

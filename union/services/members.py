@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -96,7 +96,7 @@ def register_applicant(
     without the number, with a note that only the branch's officers see.
     """
     validate_person_names(working_name=working_name, legal_name=contact.legal_name)
-    officer = cast("User", actor) if actor is not None and actor.is_authenticated else None
+    officer = actor if actor is not None and actor.is_authenticated else None
     assisted = officer is not None
     if officer is not None:
         permissions.require(officer, Perm.REGISTER_MEMBER, branch.id)

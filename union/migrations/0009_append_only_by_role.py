@@ -40,5 +40,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("union", "0007_audit_action_registry")]
+    dependencies = [("union", "0008_votes_move_to_their_app")]
     operations = [migrations.RunPython(forwards, backwards)]
