@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.conf import settings
 from django.db import connection
-from django.utils import translation
 
 from union.append_only import ROTATION_ROLE
-
-
-@pytest.fixture(autouse=True)
-def _default_language_afterwards() -> Iterator[None]:
-    """A request in French leaves French active in the test's thread; the next test (a
-    service call with no request) would otherwise speak French too."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
