@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crisis.models import Callout, Position, RotaSlot, Urgency
@@ -24,15 +24,6 @@ from crisis.services import callouts
 from tests.factories import MemberFactory
 from union.models import Branch, ContactPreference, Member, Role, RoleAssignment
 from union.notifications.sms import LocmemSmsBackend
-
-
-@pytest.fixture(autouse=True)
-def _language_back_to_default():
-    """A request in French (the test client keeps the cookie) leaves French active in this
-    thread after the test: later tests, of any app, would read French messages."""
-    yield
-    translation.deactivate()
-
 
 PHONES = {
     "primary": "+22376000001",

@@ -315,7 +315,6 @@ def test_phones_come_from_the_register(
     assert [sms["to"] for sms in LocmemSmsBackend.outbox] == [PHONES["primary"]]
 
 
-@pytest.mark.vendor("postgresql")  # the trigger is PostgreSQL's
 def test_the_timeline_cannot_be_rewritten(clock, coordinator, bamako):
     from django.db import DatabaseError, connection, transaction
 
