@@ -13,9 +13,11 @@ class DuesConfig(AppConfig):
 
         from dues import messages, selectors
         from dues.audit import DuesAction
+        from dues.welfare.audit import WelfareAction
         from union import registry
 
         registry.register_audit_actions(DuesAction.choices)
+        registry.register_audit_actions(WelfareAction.choices)
         messages.register()
         # Who may vote, and whatever else asks the core who is in good standing.
         registry.register_standing_rule(selectors.members_in_good_standing)

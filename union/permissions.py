@@ -44,12 +44,22 @@ class Perm(StrEnum):
     GRANT_WAIVER = "grant_waiver"  # hardship waivers, solidarity rate, correct charges
     MANAGE_DUES_PLAN = "manage_dues_plan"
     EXPORT_LEDGER = "export_ledger"  # for the auditor and donors
+    # Welfare funds. Submitting, deciding and paying are separate rights, held by different
+    # roles, and the services refuse anyone who takes two parts in one application.
+    APPLY_WELFARE_FOR_MEMBER = "apply_welfare_for_member"  # apply on a member's behalf
+    VIEW_WELFARE = "view_welfare"  # fund balances, the list of applications of the branch
+    DECIDE_WELFARE = "decide_welfare"  # the welfare committee: notes, documents, decisions
+    EMERGENCY_WELFARE = "emergency_welfare"  # approve alone within limits, reviewed later
+    PAY_WELFARE = "pay_welfare"  # payout details, pay, reverse a failed payout
+    MANAGE_WELFARE_FUNDS = "manage_welfare_funds"  # funds, rules, donations, transfers
 
 
 # The one table: what each role may do. A secretary runs their branch's votes; the national
 # coordinator and board run national ones. Treasurers help at assemblies: the second
 # officer of a paper tally. Treasurers find members to record dues: names and numbers, not
-# contact details. Crisis teams register people they meet on outreach.
+# contact details. Crisis teams register people they meet on outreach. Welfare: the
+# committee decides, the crisis coordinator may approve alone in an emergency, the
+# treasurer pays; officers and crisis responders may apply for a member.
 GRANTS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset(
         {
@@ -65,6 +75,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
             Perm.CONFIRM_PAYMENT,
+            Perm.APPLY_WELFARE_FOR_MEMBER,
         }
     ),
     Role.TREASURER: frozenset(
@@ -77,11 +88,23 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.GRANT_WAIVER,
             Perm.MANAGE_DUES_PLAN,
             Perm.EXPORT_LEDGER,
+            Perm.VIEW_WELFARE,
+            Perm.PAY_WELFARE,
+            Perm.MANAGE_WELFARE_FUNDS,
         }
     ),
-    Role.CRISIS_RESPONDER: frozenset({Perm.REGISTER_MEMBER}),
-    Role.CRISIS_COORDINATOR: frozenset({Perm.REGISTER_MEMBER}),
-    Role.WELFARE_COMMITTEE: frozenset(),
+    Role.CRISIS_RESPONDER: frozenset({Perm.REGISTER_MEMBER, Perm.APPLY_WELFARE_FOR_MEMBER}),
+    Role.CRISIS_COORDINATOR: frozenset(
+        {
+            Perm.REGISTER_MEMBER,
+            Perm.APPLY_WELFARE_FOR_MEMBER,
+            Perm.VIEW_WELFARE,
+            Perm.EMERGENCY_WELFARE,
+        }
+    ),
+    Role.WELFARE_COMMITTEE: frozenset(
+        {Perm.APPLY_WELFARE_FOR_MEMBER, Perm.VIEW_WELFARE, Perm.DECIDE_WELFARE}
+    ),
     Role.EDITOR: frozenset(),
     Role.NATIONAL_COORDINATOR: frozenset(
         {
@@ -98,6 +121,9 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.CONFIRM_PAYMENT,
             Perm.MANAGE_DUES_PLAN,
             Perm.EXPORT_LEDGER,
+            Perm.APPLY_WELFARE_FOR_MEMBER,
+            Perm.VIEW_WELFARE,
+            Perm.MANAGE_WELFARE_FUNDS,
         }
     ),
     Role.NATIONAL_BOARD: frozenset({Perm.VIEW_REGISTER, Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
