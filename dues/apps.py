@@ -13,12 +13,14 @@ class DuesConfig(AppConfig):
 
         from dues import messages, selectors
         from dues.audit import DuesAction
+        from dues.welfare import messages as welfare_messages
         from dues.welfare.audit import WelfareAction
         from union import registry
 
         registry.register_audit_actions(DuesAction.choices)
         registry.register_audit_actions(WelfareAction.choices)
         messages.register()
+        welfare_messages.register()
         # Who may vote, and whatever else asks the core who is in good standing.
         registry.register_standing_rule(selectors.members_in_good_standing)
         # Hourly, because each branch's 1st of the month starts at its own midnight.

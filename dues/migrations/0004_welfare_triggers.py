@@ -65,7 +65,7 @@ DECLARE
 BEGIN
   -- Serialise with every other payout from this fund, then sum in a fresh snapshot
   -- (READ COMMITTED: each statement here sees what the lock holder committed).
-  PERFORM 1 FROM dues_fund WHERE id = NEW.fund_id FOR UPDATE;
+  PERFORM 1 FROM dues_fund WHERE id = NEW.fund_id FOR NO KEY UPDATE;
   SELECT COALESCE(SUM(amount), 0) INTO balance FROM dues_fundentry WHERE fund_id = NEW.fund_id;
   IF balance < 0 THEN
     RAISE EXCEPTION 'the fund cannot afford this' USING ERRCODE = 'check_violation';

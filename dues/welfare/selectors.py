@@ -230,8 +230,7 @@ def deciders(application: WelfareApplication) -> Deciders:
     committee (with the national policy's number)."""
     excluded = excluded_deciders(application)
     branch_policy = policy(application.branch_id)
-    fund_branch = Branch.objects.only("is_national").get(pk=application.fund.branch_id)
-    if not fund_branch.is_national:
+    if not application.fund.branch.is_national:
         eligible = committee_members(application.branch_id) - excluded
         if len(eligible) >= branch_policy.approvals_required:
             return Deciders(False, branch_policy.approvals_required, frozenset(eligible))

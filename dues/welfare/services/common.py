@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from dues.welfare.models import Fund, WelfareApplication
 from union.models import Member
+from union.services.audit import record_access
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -34,8 +35,14 @@ def deciding_member(actor: User) -> Member:
 
 def lock_funds(fund_ids: list[int]) -> None:
     """Lock funds in id order, so that two transactions locking the same funds cannot
-    deadlock."""
-    list(Fund.objects.select_for_update().filter(pk__in=fund_ids).order_by("pk").values("pk"))
+    deadlock. NO KEY UPDATE: payouts wait for each other, but dues payments writing a
+    share into the fund (a foreign-key share lock) never wait for a payout."""
+    list(
+        Fund.objects.select_for_update(no_key=True)
+        .filter(pk__in=fund_ids)
+        .order_by("pk")
+        .values("pk")
+    )
 
 
 def lock_application(application: WelfareApplication) -> WelfareApplication:
@@ -45,4 +52,14 @@ def lock_application(application: WelfareApplication) -> WelfareApplication:
         WelfareApplication.objects.select_for_update(of=("self",))
         .select_related("member", "branch", "fund__branch")
         .get(pk=application.pk)
+    )
+
+
+def audit(actor: User | None, action: str, application: WelfareApplication) -> None:
+    """The audit row of a change to (or a look at) an application: its opaque id only."""
+    record_access(
+        actor=actor,
+        action=action,
+        target=f"welfare:{application.public_id}",
+        branch=application.branch,
     )

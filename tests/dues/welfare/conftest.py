@@ -104,3 +104,46 @@ def awa(bamako, bko_plan) -> Member:
     return MemberFactory(
         branch=bamako, working_name="Awa Canary-Zebra", joined_on=JOINED, with_login=True
     )
+
+
+def submit(member: Member, amount: int = 10_000, *, by: Member | None = None, **kwargs):
+    """The member applies (or `by` applies for them) to the emergency fund."""
+    from dues.welfare.services import applications
+
+    actor = (by or member).user
+    assert actor is not None
+    return applications.submit_application(
+        actor=actor,
+        member=member,
+        purpose=kwargs.pop("purpose", Purpose.EMERGENCY),
+        amount=amount,
+        note=kwargs.pop("note", "Arrested on Tuesday; bail is set."),
+        **kwargs,
+    )
+
+
+def approve(application, *deciders: Member, amount: int | None = None, **kwargs):
+    from dues.welfare.services import applications
+
+    for decider in deciders:
+        assert decider.user is not None
+        application = applications.approve_application(
+            actor=decider.user,
+            application=application,
+            amount=amount or application.amount_requested,
+            reason=kwargs.get("reason", "Urgent and within the rules."),
+            **{k: v for k, v in kwargs.items() if k != "reason"},
+        )
+    return application
+
+
+@pytest.fixture
+def funded(emergency_fund) -> Fund:
+    fill(emergency_fund, 100_000)
+    return emergency_fund
+
+
+@pytest.fixture
+def approved(awa, funded, committee_a, committee_b):
+    """Awa's application for 10 000 XOF, approved by committee A and B."""
+    return approve(submit(awa), committee_a, committee_b)
