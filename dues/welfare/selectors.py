@@ -351,3 +351,24 @@ def office_counts(user: AnyUser) -> OfficeCounts:
         unpaid=count(unpaid_for(user)) if permissions.has_perm(user, Perm.PAY_WELFARE) else 0,
         transfers=count(pending_transfers_for(user)) if decide else 0,
     )
+
+
+OFFICE_PERMS = (
+    Perm.VIEW_WELFARE,
+    Perm.DECIDE_WELFARE,
+    Perm.PAY_WELFARE,
+    Perm.EMERGENCY_WELFARE,
+)
+
+
+def office_applications(user: AnyUser) -> QuerySet[WelfareApplication]:
+    """Applications an officer may open: those of branches where they see, decide or pay
+    welfare, and those they submitted themselves (a crisis responder follows their own)."""
+    q = Q(submitted_by_id=user.pk) if user.is_authenticated else Q(pk__in=[])
+    for perm in OFFICE_PERMS:
+        scope = permissions.scope_for(user, perm)
+        if scope.everywhere:
+            return WelfareApplication.objects.select_related("member", "branch", "fund__branch")
+        if scope:
+            q |= Q(branch_id__in=scope.branch_ids)
+    return WelfareApplication.objects.filter(q).select_related("member", "branch", "fund__branch")
