@@ -108,13 +108,13 @@ def fund_figures(funds: list[Fund]) -> list[FundFigures]:
         balance = sum(m.money_in + m.transfers - (m.money_out or 0) for m in rows)
         result.append(
             FundFigures(
-                fund=fund, currency=fund.currency, balance=_suppress(rows, balance), months=rows
+                fund=fund, currency=fund.currency, balance=suppress_months(rows, balance), months=rows
             )
         )
     return result
 
 
-def _suppress(rows: list[Month], balance: int) -> int | None:
+def suppress_months(rows: list[Month], balance: int) -> int | None:
     """Hide small months (and a complement); returns the balance, or None if it must go."""
     k = smallest_group()
     small = [m for m in rows if 0 < m.events < k]
