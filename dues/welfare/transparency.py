@@ -108,7 +108,10 @@ def fund_figures(funds: list[Fund]) -> list[FundFigures]:
         balance = sum(m.money_in + m.transfers - (m.money_out or 0) for m in rows)
         result.append(
             FundFigures(
-                fund=fund, currency=fund.currency, balance=suppress_months(rows, balance), months=rows
+                fund=fund,
+                currency=fund.currency,
+                balance=suppress_months(rows, balance),
+                months=rows,
             )
         )
     return result
