@@ -23,7 +23,7 @@ from union.services import roles as role_services
 
 # code: [(purpose, share in basis points, most per payout, most per member a year)],
 # amounts in minor units (XOF has none; ZAR in cents).
-FUNDS = {
+FUNDS: dict[str, list[tuple[str, int, int, int | None]]] = {
     "BKO": [
         (Purpose.EMERGENCY, 2000, 50_000, 100_000),
         (Purpose.MEDICAL, 1000, 75_000, 150_000),
@@ -86,7 +86,7 @@ class Command(BaseCommand):
     def _load(self, branches: dict[str, Branch]) -> None:
         national = branches.get("NAT") or Branch.objects.filter(is_national=True).first()
         start = money.local_today("UTC") - timedelta(days=30)
-        for code, branch in branches.items():
+        for branch in branches.values():
             if branch.is_national:
                 continue
             self._new_officer(branch, Role.WELFARE_COMMITTEE, branch, start)
@@ -103,9 +103,10 @@ class Command(BaseCommand):
                 self._new_officer(branches[code], Role.WELFARE_COMMITTEE, national, start)
             funds.set_welfare_policy(actor=None, branch=national, approvals_required=2)
         for code, plans in FUNDS.items():
-            branch = national if code == "NAT" else branches.get(code)
-            if branch is None:
+            owner = national if code == "NAT" else branches.get(code)
+            if owner is None:
                 continue
+            branch = owner
             today = money.local_today(branch.time_zone)
             for purpose, share, most, cap in plans:
                 fund = funds.create_fund(actor=None, branch=branch, purpose=purpose)
@@ -120,7 +121,7 @@ class Command(BaseCommand):
                 )
                 # A national fund's grant is recorded by the national coordinator.
                 recorder = (
-                    self._officer(national, Role.NATIONAL_COORDINATOR)
+                    self._officer(branch, Role.NATIONAL_COORDINATOR)
                     if branch.is_national
                     else self._officer(branch, Role.TREASURER)
                 )
