@@ -29,6 +29,32 @@ from union.models import Branch, Member, RegistrationSource, Role, RoleAssignmen
 from union.notifications.sms import LocmemSmsBackend
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip tests marked vendor("postgresql") on SQLite, and the other way round."""
+    from django.db import connection
+
+    for item in items:
+        marker = item.get_closest_marker("vendor")
+        if marker is not None and marker.args[0] != connection.vendor:
+            item.add_marker(pytest.mark.skip(reason=f"needs {marker.args[0]}"))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """On SQLite (the embedded default) the test database is a file in SOLIDAIRE_VAR_DIR.
+
+    Django would otherwise use a shared-cache in-memory database, where a second
+    connection (a race test's thread) meets table locks that fail at once instead of the
+    file database's write lock and busy timeout, which is what `make run` has.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not test.get("NAME"):
+        test["NAME"] = str(settings.VAR_DIR / "test_solidaire.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _test_environment(settings):
     settings.SMS_BACKEND = "union.notifications.sms.LocmemSmsBackend"

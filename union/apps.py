@@ -36,6 +36,3 @@ class UnionConfig(AppConfig):
             task="union.tasks.sweep_notifications",
             schedule=crontab(minute="*/5"),
         )
-        registry.register_periodic_job(
-            "vote-clock", task="union.votes.tasks.run_vote_clock", schedule=crontab(minute="*")
-        )

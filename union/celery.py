@@ -12,7 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "union.settings")
 app = Celery("solidaire")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["union.votes"])
 
 
 class RegistryScheduler(PersistentScheduler):

@@ -288,17 +288,7 @@ class AuditAction(models.TextChoices):
     ROLE_ASSIGN = "role.assign", _("Assigned a role")
     ROLE_END = "role.end", _("Ended a role")
     LOGIN_CODE = "account.code", _("Issued a set-password code")
-    VOTE_CREATE = "vote.create", _("Created a vote")
-    VOTE_SCHEDULE = "vote.schedule", _("Scheduled a vote")
-    VOTE_OPEN = "vote.open", _("Opened a vote and froze its roll")
-    VOTE_CLOSE = "vote.close", _("Closed a vote")
-    VOTE_PUBLISH = "vote.publish", _("Published a vote result")
-    VOTE_HOLD = "vote.hold", _("Held back a vote result")
-    VOTE_CANCEL = "vote.cancel", _("Cancelled a vote")
-    VOTE_VIEW_MARKS = "vote.marks", _("Viewed who voted")
-    VOTE_CHECK_IN = "vote.checkin", _("Checked a member in to vote")
-    VOTE_TALLY = "vote.tally", _("Entered a paper ballot tally")
-    VOTE_ROLES = "vote.roles", _("Turned an election result into roles")
+    TWO_FACTOR = "account.2fa", _("Set up a second factor")
 
 
 class AuditEvent(AppendOnlyModel):
@@ -385,6 +375,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"
-
-
-from union.votes.models import *  # noqa: E402, F403 - votes are union models

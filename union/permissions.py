@@ -9,7 +9,7 @@ admin, and hold no union permission unless they also hold a role.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
@@ -152,7 +152,7 @@ class Scope:
             return Q()
         return Q(**{f"{field}__in": self.branch_ids})
 
-    def branches(self) -> Any:
+    def branches(self) -> QuerySet[Branch]:
         qs = Branch.objects.filter(is_national=False)
         return qs if self.everywhere else qs.filter(id__in=self.branch_ids)
 

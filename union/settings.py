@@ -93,6 +93,7 @@ if len(FIELD_HASH_KEY) < 32:
 
 INSTALLED_APPS = [
     "union.apps.UnionConfig",
+    "votes.apps.VotesConfig",
     "dues.apps.DuesConfig",
     "crisis.apps.CrisisConfig",
     "cms.apps.CmsConfig",

@@ -38,7 +38,7 @@ union_patterns = [
 
 urlpatterns = [
     path("", include((union_patterns, "union"))),
-    path("", include("union.votes.urls")),
+    path("", include("votes.urls")),
     path("dues/", include("dues.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("health/", health, name="health"),

@@ -33,8 +33,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from union.votes.counting.profile import Profile
-from union.votes.counting.stv import count_stv
+from votes.counting.profile import Profile
+from votes.counting.stv import count_stv
 
 TALLY_BALLOTS = 1_000_000
 STV_BALLOTS = 100_000
@@ -42,7 +42,7 @@ STV_BALLOTS = 100_000
 
 def _vote(kind: str, options: int) -> Any:
     from union.models import Branch, Member, MemberStatus, RegistrationSource
-    from union.votes.models import Vote, VoteOption
+    from votes.models import Vote, VoteOption
 
     branch, _ = Branch.objects.get_or_create(code="BENCH", defaults={"name": "Bench"})
     officer, _ = Member.objects.get_or_create(
@@ -71,19 +71,19 @@ def _vote(kind: str, options: int) -> Any:
 
 
 def bench_tally() -> dict[str, Any]:
-    from union.votes.models import Ballot
-    from union.votes.results import grouped_ballots
+    from votes.models import Ballot
+    from votes.results import grouped_ballots
 
     vote = _vote("single", 5)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO union_ballot (id, vote_id, choices, receipt_hash) "
+            f"INSERT INTO {Ballot._meta.db_table} (id, vote_id, choices, receipt_hash) "  # noqa: S608
             "SELECT gen_random_uuid(), %s, jsonb_build_array(1 + floor(random() * 5)::int), "
             "md5(g::text || random()::text) || md5(random()::text) "
             "FROM generate_series(1, %s) g",
             [vote.pk, TALLY_BALLOTS],
         )
-        cursor.execute("ANALYZE union_ballot")
+        cursor.execute(f"ANALYZE {Ballot._meta.db_table}")
     best_service = best_raw = float("inf")
     for _ in range(3):
         t = time.perf_counter()
@@ -92,7 +92,8 @@ def bench_tally() -> dict[str, Any]:
         t = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT choices, count(*) FROM union_ballot WHERE vote_id = %s GROUP BY choices",
+                f"SELECT choices, count(*) FROM {Ballot._meta.db_table} "  # noqa: S608
+                "WHERE vote_id = %s GROUP BY choices",
                 [vote.pk],
             )
             raw = cursor.fetchall()
@@ -229,13 +230,13 @@ def _voters(n: int, session_cache: Any = None) -> tuple[Any, Any, list[tuple[int
 
 
 def _open_election(branch: Any, officer: Any) -> Any:
-    from union.votes import services
-    from union.votes.models import VoteKind
+    from votes.models import VoteKind
+    from votes.services import drafting
 
     now = timezone.now()
-    vote = services.create_vote(
+    vote = drafting.create_vote(
         actor=officer.user,
-        spec=services.VoteSpec(
+        spec=drafting.VoteSpec(
             kind=VoteKind.ELECTION,
             title="Bench election",
             text="",
@@ -246,8 +247,8 @@ def _open_election(branch: Any, officer: Any) -> Any:
         ),
     )
     for n in range(1, CASTING_CANDIDATES + 1):
-        services.add_option(actor=officer.user, vote=vote, label=f"Candidate {n}")
-    services.schedule_vote(actor=officer.user, vote=vote)
+        drafting.add_option(actor=officer.user, vote=vote, label=f"Candidate {n}")
+    drafting.schedule_vote(actor=officer.user, vote=vote)
     vote.refresh_from_db()
     return vote
 
@@ -280,8 +281,9 @@ def bench_casting(
     rounds: int = 8,
 ) -> dict[str, Any]:
     from tests.bench import server as bench_server
-    from union.votes import receipts, results
-    from union.votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
+    from votes import receipts
+    from votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
+    from votes.services import counting
 
     rng = random.Random(11)
     load_before = os.getloadavg()
@@ -388,9 +390,9 @@ def bench_casting(
     stored = set(Ballot.objects.filter(vote=vote).values_list("receipt_hash", flat=True))
     # And the count agrees: it holds the result back if ballots and marks differ.
     Vote.objects.filter(pk=vote.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
-    results.claim_due_closures()
+    counting.claim_due_closures()
     t = time.perf_counter()
-    status = results.count_vote(vote.pk)
+    status = counting.count_vote(vote.pk)
     count_s = time.perf_counter() - t
 
     ratio = first.per_second / hello.per_second if hello.per_second else 0.0

@@ -23,8 +23,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.helpers import assert_light, axe_check, shot, totp_code
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Branch, Member
-from union.votes import receipts, services, tasks
-from union.votes.models import Ballot, Vote, VoteKind, VoteStatus
+from votes import receipts, tasks
+from votes.models import Ballot, Vote, VoteKind, VoteStatus
+from votes.services import drafting
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +37,9 @@ def open_election(secretary: Member, branch: Branch) -> Vote:
     """Two seats, four candidates, open now: as the secretary would set it up."""
     now = timezone.now()
     actor = secretary.user
-    vote = services.create_vote(
+    vote = drafting.create_vote(
         actor=actor,
-        spec=services.VoteSpec(
+        spec=drafting.VoteSpec(
             kind=VoteKind.ELECTION,
             title=TITLE,
             text="Two seats on the branch committee.",
@@ -50,8 +51,8 @@ def open_election(secretary: Member, branch: Branch) -> Vote:
         ),
     )
     for name in CANDIDATES:
-        services.add_option(actor=actor, vote=vote, label=name, statement=f"{name} will listen.")
-    services.schedule_vote(actor=actor, vote=vote)
+        drafting.add_option(actor=actor, vote=vote, label=name, statement=f"{name} will listen.")
+    drafting.schedule_vote(actor=actor, vote=vote)
     vote.refresh_from_db()
     assert vote.status == VoteStatus.OPEN
     return vote

@@ -228,6 +228,7 @@ def test_open_graph_tags_describe_the_page(client: Client, rich_page) -> None:
     assert image.startswith("http://testserver/media/images/") and image.endswith(".jpg")
 
 
+@pytest.mark.embedded  # Wagtail's database search backend is another one on SQLite
 def test_search_finds_pages_of_the_current_language(client: Client, site) -> None:
     html = client.get("/en/search/", {"q": "arrested"}).content.decode()
     assert site.guide.title in html

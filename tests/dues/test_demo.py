@@ -12,7 +12,7 @@ from dues.models import DuesPlan, EntryKind, LedgerEntry
 from tests.dues.conftest import JOINED
 from tests.factories import MemberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def test_demo_dues_load_once_with_some_members_up_to_date_and_some_behind(

@@ -19,7 +19,7 @@ from tests.dues.conftest import JOINED, charge
 from tests.factories import MemberFactory
 from union.models import ContactPreference, MemberStatus, Notification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 NOVEMBER = date(2026, 11, 1)
 

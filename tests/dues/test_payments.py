@@ -120,6 +120,7 @@ def test_the_database_refuses_a_self_confirmation_even_around_the_service(treasu
         )
 
 
+@pytest.mark.vendor("postgresql")  # a trigger (dues 0002)
 def test_the_database_refuses_a_confirmation_that_lies_about_the_recorder(
     treasurer, secretary, awa
 ):
@@ -130,6 +131,7 @@ def test_the_database_refuses_a_confirmation_that_lies_about_the_recorder(
         )
 
 
+@pytest.mark.vendor("postgresql")  # triggers (dues 0002)
 def test_the_ledger_cannot_be_edited_or_deleted_in_the_database(treasurer, awa):
     entry = pay(treasurer, awa, 1000, "R1")
     with pytest.raises(TypeError):

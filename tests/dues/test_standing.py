@@ -21,7 +21,7 @@ from tests.dues.conftest import JOINED, charge, pay
 from tests.factories import MemberFactory
 from union.models import AuditAction, AuditEvent, MemberStatus, MemberStatusChange
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 MID_NOVEMBER = "2026-11-15 12:00:00+00:00"
 
@@ -164,6 +164,7 @@ def _wait_for_a_lock_wait(timeout: float = 10.0) -> None:
     raise AssertionError("the lapsing run never waited for the member's lock")
 
 
+@pytest.mark.vendor("postgresql")  # pg_stat_activity; the SQLite twin is in tests/sqlite/
 @pytest.mark.django_db(transaction=True)
 def test_a_payment_committed_while_lapsing_waits_for_its_lock_counts(treasurer, members, bamako):
     awa = members["four_behind"]

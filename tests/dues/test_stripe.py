@@ -270,6 +270,7 @@ def test_three_deliveries_in_any_order_book_what_one_in_order_delivery_books(
     assert ("evt_7", EventStatus.UNMATCHED) in first["events"]
 
 
+@pytest.mark.embedded
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_deliveries_of_one_event_book_one_payment(settings, bamako, bko_plan):
     settings.STRIPE_SECRET_KEY = "sk_test_solidaire"

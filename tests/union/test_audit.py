@@ -153,6 +153,7 @@ def test_an_audit_row_cannot_be_changed_or_deleted_through_the_model(secretary, 
     assert event.actor == secretary.user
 
 
+@pytest.mark.vendor("postgresql")  # triggers (union 0002)
 @pytest.mark.parametrize(
     "statement",
     [
@@ -173,6 +174,7 @@ def test_the_database_refuses_to_rewrite_the_audit_log(secretary, fanta, stateme
     assert AuditEvent.objects.filter(pk=event.pk, actor=secretary.user).exists()
 
 
+@pytest.mark.vendor("postgresql")  # triggers (union 0002)
 def test_bulk_updates_and_deletes_are_refused_too(secretary, fanta):
     AuditEvent.objects.create(actor=secretary.user, action=AuditAction.MEMBER_VIEW)
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -182,6 +184,7 @@ def test_bulk_updates_and_deletes_are_refused_too(secretary, fanta):
     assert AuditEvent.objects.filter(actor=secretary.user).count() == 1
 
 
+@pytest.mark.vendor("postgresql")  # triggers (union 0002)
 def test_the_status_history_cannot_be_rewritten_either(secretary, fanta):
     change_member_status(actor=secretary.user, member=fanta, to=MemberStatus.SUSPENDED)
     with (

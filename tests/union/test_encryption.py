@@ -32,6 +32,8 @@ PHONE_DIGITS = "76998877"  # +223 76 99 88 77
 FACTORY_LEGAL = "Zqxfactory Diarra"
 FACTORY_PHONE_DIGITS = "65443322"
 
+pytestmark = pytest.mark.embedded
+
 
 def _pg_dump() -> str:
     bindir = os.environ.get("PG_BINDIR")
@@ -86,6 +88,7 @@ def sensitive_members(bamako, secretary):
     return applicant, member
 
 
+@pytest.mark.vendor("postgresql")  # pg_dump; the SQLite twin is in tests/sqlite/
 @pytest.mark.django_db(transaction=True)
 def test_a_database_dump_holds_no_personal_details(sensitive_members):
     dump = _dump_database()

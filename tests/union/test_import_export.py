@@ -27,6 +27,9 @@ IMPORT_URL = reverse("union:import_members")
 EXPORT_URL = reverse("union:export_members")
 HEADER = ",".join(REGISTER_COLUMNS)
 
+pytestmark = pytest.mark.embedded
+COPY_NEEDS_POSTGRESQL = pytest.mark.vendor("postgresql")
+
 
 @pytest.fixture(autouse=True)
 def _pending_dir(settings, tmp_path) -> Path:
@@ -201,7 +204,7 @@ def test_numbers_from_the_file_move_the_branch_sequence_past_them(client, login,
     assert secretary.branch.next_member_seq == 122
 
 
-@pytest.mark.parametrize("method", ["copy", "orm"])
+@pytest.mark.parametrize("method", [pytest.param("copy", marks=COPY_NEEDS_POSTGRESQL), "orm"])
 def test_reimporting_the_same_file_updates_and_never_duplicates(
     secretary, bamako, method, settings
 ):
@@ -234,7 +237,7 @@ def test_reimporting_the_same_file_updates_and_never_duplicates(
     assert AuditEvent.objects.filter(action=AuditAction.MEMBER_IMPORT).count() == 2
 
 
-@pytest.mark.parametrize("method", ["copy", "orm"])
+@pytest.mark.parametrize("method", [pytest.param("copy", marks=COPY_NEEDS_POSTGRESQL), "orm"])
 def test_empty_cells_keep_what_is_stored(secretary, method):
     member = MemberFactory(
         branch=secretary.branch, phone="+22370000042", legal_name="Hawa Diarra", notes="keep"
@@ -250,7 +253,7 @@ def test_empty_cells_keep_what_is_stored(secretary, method):
     assert member.status_history.count() == 0
 
 
-@pytest.mark.parametrize("method", ["copy", "orm"])
+@pytest.mark.parametrize("method", [pytest.param("copy", marks=COPY_NEEDS_POSTGRESQL), "orm"])
 def test_awkward_text_survives_the_bulk_writer(secretary, method):
     data = _xlsx(
         [

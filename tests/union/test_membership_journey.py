@@ -171,6 +171,7 @@ def _in_parallel(*jobs):
     return results
 
 
+@pytest.mark.embedded
 @pytest.mark.django_db(transaction=True)
 def test_two_approvals_at_the_same_time_give_two_different_numbers(bamako, secretary):
     first, second = (MemberFactory(branch=bamako, applicant=True) for _ in range(2))
@@ -189,6 +190,7 @@ def test_two_approvals_at_the_same_time_give_two_different_numbers(bamako, secre
     assert bamako.next_member_seq == 3
 
 
+@pytest.mark.embedded
 @pytest.mark.django_db(transaction=True)
 def test_one_applicant_approved_by_two_secretaries_at_once_gets_one_number(
     bamako, secretary, national_coordinator, applicant

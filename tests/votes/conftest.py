@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from union.votes import services
-from union.votes.models import Vote, VoteKind
+from votes.models import Vote, VoteKind
+from votes.services import drafting
 
 
 @pytest.fixture
@@ -29,9 +29,9 @@ def make_vote(secretary, bamako) -> Callable[..., Vote]:
     ) -> Vote:
         actor = (officer or secretary).user
         now = timezone.now()
-        vote = services.create_vote(
+        vote = drafting.create_vote(
             actor=actor,
-            spec=services.VoteSpec(
+            spec=drafting.VoteSpec(
                 kind=kind,
                 title=spec.pop("title", f"Test {kind}"),
                 text="",
@@ -44,13 +44,13 @@ def make_vote(secretary, bamako) -> Callable[..., Vote]:
         )
         if candidates:
             for person in candidates:
-                services.add_option(
+                drafting.add_option(
                     actor=actor, vote=vote, label=person.working_name, member=person
                 )
         elif kind != VoteKind.MOTION:
             for label in options or ["Awa", "Fanta", "Mariam"]:
-                services.add_option(actor=actor, vote=vote, label=label)
-        services.schedule_vote(actor=actor, vote=vote)
+                drafting.add_option(actor=actor, vote=vote, label=label)
+        drafting.schedule_vote(actor=actor, vote=vote)
         vote.refresh_from_db()
         return vote
 

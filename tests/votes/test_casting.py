@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import MemberFactory
 from tests.votes.conftest import close_now
-from union.votes import receipts, results, services
-from union.votes.models import Ballot, VoteKind, VoteMark, VoteRoll, VoteStatus
+from votes import receipts
+from votes.models import Ballot, VoteKind, VoteMark, VoteRoll, VoteStatus
+from votes.services import casting, counting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def test_roll_is_frozen_at_opening(make_vote, member, bamako, segou, applicant):
@@ -20,16 +21,16 @@ def test_roll_is_frozen_at_opening(make_vote, member, bamako, segou, applicant):
     assert not VoteRoll.objects.filter(vote=vote, member=applicant).exists()
     late = MemberFactory(branch=bamako)  # joins after the vote opened
     with pytest.raises(ValidationError, match="not on the list"):
-        services.cast_ballot(vote=vote, member=late, choices=[1])
+        casting.cast_ballot(vote=vote, member=late, choices=[1])
     assert vote.eligible_count == VoteRoll.objects.filter(vote=vote).count()
     assert not Ballot.objects.exists()
 
 
 def test_second_submission_is_refused_and_stores_nothing(make_vote, member):
     vote = make_vote()
-    code = services.cast_ballot(vote=vote, member=member, choices=[2, 1])
-    with pytest.raises(services.AlreadyVoted):
-        services.cast_ballot(vote=vote, member=member, choices=[3])
+    code = casting.cast_ballot(vote=vote, member=member, choices=[2, 1])
+    with pytest.raises(casting.AlreadyVoted):
+        casting.cast_ballot(vote=vote, member=member, choices=[3])
     assert Ballot.objects.filter(vote=vote).count() == 1
     assert VoteMark.objects.filter(vote=vote).count() == 1
     assert Ballot.objects.get().receipt_hash == receipts.receipt_hash(code)
@@ -58,7 +59,7 @@ def test_receipt_code_has_at_least_128_bits_and_is_not_stored():
 def test_bad_ballots_are_refused_and_nothing_is_stored(make_vote, member, kind, choices, message):
     vote = make_vote(kind)
     with pytest.raises(ValidationError, match=message):
-        services.cast_ballot(vote=vote, member=member, choices=choices)
+        casting.cast_ballot(vote=vote, member=member, choices=choices)
     assert not VoteMark.objects.exists()
     assert not Ballot.objects.exists()
 
@@ -66,7 +67,7 @@ def test_bad_ballots_are_refused_and_nothing_is_stored(make_vote, member, kind, 
 def test_a_vote_outside_the_members_scope_is_refused(make_vote, other_secretary, segou, member):
     vote = make_vote(branch=segou, officer=other_secretary)
     with pytest.raises(ValidationError, match="not on the list"):
-        services.cast_ballot(vote=vote, member=member, choices=[1])
+        casting.cast_ballot(vote=vote, member=member, choices=[1])
     assert not Ballot.objects.exists()
 
 
@@ -74,17 +75,17 @@ def test_nothing_is_accepted_after_close(make_vote, member):
     vote = make_vote()
     close_now(vote)
     with pytest.raises(ValidationError, match="not open"):
-        services.cast_ballot(vote=vote, member=member, choices=[1])
-    results.claim_due_closures()
+        casting.cast_ballot(vote=vote, member=member, choices=[1])
+    counting.claim_due_closures()
     vote.refresh_from_db()
     assert vote.status == VoteStatus.COUNTING
     with pytest.raises(ValidationError, match="not open"):
-        services.cast_ballot(vote=vote, member=member, choices=[1])
+        casting.cast_ballot(vote=vote, member=member, choices=[1])
     assert not Ballot.objects.exists()
 
 
 def test_approval_ballots_are_stored_sorted_and_may_be_empty(make_vote, member, secretary):
     vote = make_vote(VoteKind.APPROVAL, seats=1)
-    services.cast_ballot(vote=vote, member=member, choices=[3, 1])
-    services.cast_ballot(vote=vote, member=secretary, choices=[])
+    casting.cast_ballot(vote=vote, member=member, choices=[3, 1])
+    casting.cast_ballot(vote=vote, member=secretary, choices=[])
     assert sorted(map(tuple, Ballot.objects.values_list("choices", flat=True))) == [(), (1, 3)]

@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from tests.factories import MemberFactory
-from union.votes import services
-from union.votes.models import Ballot, VoteMark
+from votes.models import Ballot, VoteMark
+from votes.services import casting
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 
 
 def test_double_submissions_at_the_same_moment_give_one_ballot_each(make_vote, bamako):
@@ -28,7 +28,7 @@ def test_double_submissions_at_the_same_moment_give_one_ballot_each(make_vote, b
             for member_id in member_ids:
                 person = next(p for p in people if p.pk == member_id)
                 try:
-                    services.cast_ballot(vote=vote, member=person, choices=[2, 1])
+                    casting.cast_ballot(vote=vote, member=person, choices=[2, 1])
                     result = "ok"
                 except ValidationError:
                     result = "refused"

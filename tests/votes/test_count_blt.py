@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from union.votes.counting.blt import BltError, parse_blt, write_blt
+from votes.counting.blt import BltError, parse_blt, write_blt
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,12 +8,13 @@ from django.core.management import call_command
 from tests.factories import MemberFactory
 from tests.votes.conftest import close_now
 from union.models import Notification
-from union.votes import receipts, results, services, tasks
-from union.votes.counting.blt import parse_blt
-from union.votes.counting.stv import count_stv
-from union.votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
+from votes import receipts, results, tasks
+from votes.counting.blt import parse_blt
+from votes.counting.stv import count_stv
+from votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
+from votes.services import assembly, casting, counting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _voters(branch, n):
@@ -23,7 +24,7 @@ def _voters(branch, n):
 def _close_and_count(vote):
     close_now(vote)
     tasks.run_vote_clock()  # eager Celery: claims, then counts on commit
-    results.count_vote(vote.pk)
+    counting.count_vote(vote.pk)
     vote.refresh_from_db()
     return vote
 
@@ -42,7 +43,7 @@ def test_motion_thresholds(make_vote, bamako, threshold, votes_for, against, car
     vote = make_vote(VoteKind.MOTION, threshold=threshold)
     for i, person in enumerate(people):
         choice = 1 if i < votes_for else 2 if i < votes_for + against else 3
-        services.cast_ballot(vote=vote, member=person, choices=[choice])
+        casting.cast_ballot(vote=vote, member=person, choices=[choice])
     vote = _close_and_count(vote)
     assert vote.status == VoteStatus.PUBLISHED
     assert vote.result["carried"] is carried
@@ -52,7 +53,7 @@ def test_motion_thresholds(make_vote, bamako, threshold, votes_for, against, car
 def test_quorum_not_met_means_the_motion_is_not_carried(make_vote, bamako):
     people = _voters(bamako, 9)
     vote = make_vote(VoteKind.MOTION, quorum_percent=50)
-    services.cast_ballot(vote=vote, member=people[0], choices=[1])
+    casting.cast_ballot(vote=vote, member=people[0], choices=[1])
     vote = _close_and_count(vote)
     assert vote.result["quorum_met"] is False
     assert vote.result["carried"] is False
@@ -63,7 +64,7 @@ def test_a_ballot_without_a_mark_holds_the_result_and_alerts_the_returning_offic
     make_vote, member, secretary
 ):
     vote = make_vote()
-    services.cast_ballot(vote=vote, member=member, choices=[1])
+    casting.cast_ballot(vote=vote, member=member, choices=[1])
     Ballot.objects.create(vote=vote, choices=[2], receipt_hash="f" * 64)  # a stuffed ballot
     vote = _close_and_count(vote)
     assert vote.status == VoteStatus.HELD
@@ -72,7 +73,7 @@ def test_a_ballot_without_a_mark_holds_the_result_and_alerts_the_returning_offic
     alert = Notification.objects.get(kind="vote_held")
     assert alert.member == secretary  # the returning officer
     # Counting again changes nothing while it still does not add up; no second alert.
-    assert results.recount_vote(actor=secretary.user, vote=vote) == VoteStatus.HELD
+    assert counting.recount_vote(actor=secretary.user, vote=vote) == VoteStatus.HELD
     assert Notification.objects.filter(kind="vote_held").count() == 1
 
 
@@ -81,18 +82,18 @@ def test_paper_tally_needs_two_officers_who_agree_and_joins_the_result(
 ):
     people = _voters(bamako, 4)
     vote = make_vote(VoteKind.SINGLE, options=["Awa", "Fanta"])
-    services.cast_ballot(vote=vote, member=people[0], choices=[2])
+    casting.cast_ballot(vote=vote, member=people[0], choices=[2])
     for person in people[1:]:
-        services.check_in(actor=secretary.user, vote=vote, number=person.number, channel="paper")
-    first = services.enter_tally(
+        assembly.check_in(actor=secretary.user, vote=vote, number=person.number, channel="paper")
+    first = assembly.enter_tally(
         actor=secretary.user, vote=vote, branch=bamako, ballots=3, counts={"1": 2, "2": 1}
     )
     assert not first.confirmed
-    other = services.enter_tally(
+    other = assembly.enter_tally(
         actor=treasurer.user, vote=vote, branch=bamako, ballots=3, counts={"1": 1, "2": 2}
     )
     assert other.differs and not other.confirmed
-    agreed = services.enter_tally(
+    agreed = assembly.enter_tally(
         actor=treasurer.user, vote=vote, branch=bamako, ballots=3, counts={"1": 2, "2": 1}
     )
     assert agreed.confirmed
@@ -105,7 +106,7 @@ def test_paper_tally_needs_two_officers_who_agree_and_joins_the_result(
 def test_paper_ballots_without_a_confirmed_tally_hold_the_result(make_vote, bamako, secretary):
     person = _voters(bamako, 1)[0]
     vote = make_vote(VoteKind.SINGLE, options=["Awa", "Fanta"])
-    services.check_in(actor=secretary.user, vote=vote, number=person.number, channel="paper")
+    assembly.check_in(actor=secretary.user, vote=vote, number=person.number, channel="paper")
     vote = _close_and_count(vote)
     assert vote.status == VoteStatus.HELD
     assert "no confirmed tally" in vote.held_reason
@@ -115,7 +116,7 @@ def test_receipts_verify_against_the_published_ballots(make_vote, bamako):
     people = _voters(bamako, 3)
     vote = make_vote()
     codes = [
-        services.cast_ballot(vote=vote, member=p, choices=c)
+        casting.cast_ballot(vote=vote, member=p, choices=c)
         for p, c in zip(people, [[1, 2], [2], [3, 1, 2]], strict=True)
     ]
     vote = _close_and_count(vote)
@@ -129,7 +130,7 @@ def test_blt_export_then_count_gives_the_published_result(make_vote, bamako, tmp
     vote = make_vote(options=["Awa", "Fanta", "Mariam", "Rokia", "Nana"], seats=2)
     for i, person in enumerate(people):
         ranking = [[1, 2, 3], [2, 1], [3, 4], [4, 5, 1], [5, 3]][i % 5]
-        services.cast_ballot(vote=vote, member=person, choices=ranking)
+        casting.cast_ballot(vote=vote, member=person, choices=ranking)
     vote = _close_and_count(vote)
     blt = results.blt_for(vote)
     recount = count_stv(parse_blt(blt))
@@ -147,7 +148,7 @@ def test_irv_for_one_seat_elections(make_vote, bamako):
     vote = make_vote(options=["Awa", "Fanta", "Mariam"], seats=1)
     for i, person in enumerate(people):
         choices = [1] if i < 4 else [2] if i < 7 else [3, 2]  # A 4, B 3, C 2 -> C out, B 5
-        services.cast_ballot(vote=vote, member=person, choices=choices)
+        casting.cast_ballot(vote=vote, member=person, choices=choices)
     vote = _close_and_count(vote)
     assert vote.result["count"]["method"] == "irv"
     assert vote.result["elected"] == [2]
@@ -156,23 +157,23 @@ def test_irv_for_one_seat_elections(make_vote, bamako):
 def test_elected_become_roles_when_the_returning_officer_confirms(make_vote, bamako, secretary):
     candidates = _voters(bamako, 3)
     vote = make_vote(candidates=candidates, seats=1, role="treasurer", term_starts_on="2030-01-01")
-    services.cast_ballot(vote=vote, member=candidates[0], choices=[2])
-    services.cast_ballot(vote=vote, member=candidates[1], choices=[2, 1])
+    casting.cast_ballot(vote=vote, member=candidates[0], choices=[2])
+    casting.cast_ballot(vote=vote, member=candidates[1], choices=[2, 1])
     vote = _close_and_count(vote)
-    made = services.confirm_elected_roles(actor=secretary.user, vote=vote)
+    made = counting.confirm_elected_roles(actor=secretary.user, vote=vote)
     assert [(r.member, r.role, str(r.starts_on)) for r in made] == [
         (candidates[1], "treasurer", "2030-01-01")
     ]
-    assert services.confirm_elected_roles(actor=secretary.user, vote=vote) == []
+    assert counting.confirm_elected_roles(actor=secretary.user, vote=vote) == []
 
 
 def test_run_vote_clock_twice_counts_once(make_vote, member):
     vote = make_vote()
-    services.cast_ballot(vote=vote, member=member, choices=[1])
+    casting.cast_ballot(vote=vote, member=member, choices=[1])
     close_now(vote)
     tasks.run_vote_clock()
     tasks.run_vote_clock()
-    results.count_vote(vote.pk)
+    counting.count_vote(vote.pk)
     vote.refresh_from_db()
     assert vote.status == VoteStatus.PUBLISHED
     assert VoteMark.objects.filter(vote=vote, channel=BallotChannel.ONLINE).count() == 1

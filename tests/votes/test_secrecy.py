@@ -3,32 +3,36 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tests.factories import MemberFactory
 from union.models import AuditEvent
-from union.votes import results, services
-from union.votes.models import Ballot
+from votes.models import Ballot, Vote, VoteMark
+from votes.services import casting, counting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
+
+BALLOTS = Ballot._meta.db_table
+MARKS = VoteMark._meta.db_table
 
 
+@pytest.mark.vendor("postgresql")  # information_schema
 def test_ballot_table_has_only_the_vote_the_choices_and_the_receipt_hash():
     with connection.cursor() as cursor:
         columns = {
             c.name: c.type_code
-            for c in connection.introspection.get_table_description(cursor, "union_ballot")
+            for c in connection.introspection.get_table_description(cursor, BALLOTS)
         }
-        relations = connection.introspection.get_relations(cursor, "union_ballot")
+        relations = connection.introspection.get_relations(cursor, BALLOTS)
     assert set(columns) == {"id", "vote_id", "choices", "receipt_hash"}
     # The only link out is to the vote, never to a member, user, session or mark.
-    assert {target for _column, (_field, target) in relations.items()} == {"union_vote"}
+    assert {target for _column, (_field, target) in relations.items()} == {Vote._meta.db_table}
     field = Ballot._meta.get_field("id")
     assert field.get_internal_type() == "UUIDField"  # random, not a sequence
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT column_default FROM information_schema.columns "
-            "WHERE table_name = 'union_ballot'"
+            "SELECT column_default FROM information_schema.columns WHERE table_name = %s",
+            [BALLOTS],
         )
         assert all(default is None for (default,) in cursor.fetchall())  # no sequence, no now()
 
@@ -37,36 +41,44 @@ def test_no_other_table_refers_to_ballots():
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             relations = connection.introspection.get_relations(cursor, table)
-            assert "union_ballot" not in {target for _c, (_f, target) in relations.items()}, table
+            assert BALLOTS not in {target for _c, (_f, target) in relations.items()}, table
 
 
 def test_casting_writes_no_audit_row_and_officers_see_who_not_how(make_vote, member):
     vote = make_vote()
     before = AuditEvent.objects.count()
-    services.cast_ballot(vote=vote, member=member, choices=[2])
+    casting.cast_ballot(vote=vote, member=member, choices=[2])
     assert AuditEvent.objects.count() == before
     mark = vote.marks.get()
     assert mark.member == member
     assert not hasattr(mark, "ballot")
 
 
+def _transaction_ids(table: str, vote) -> list[str]:
+    """The id of the transaction that wrote each row (PostgreSQL's hidden xmin column)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT xmin::text FROM {table} WHERE vote_id = %s", [vote.pk])  # noqa: S608
+        return sorted(xid for (xid,) in cursor.fetchall())
+
+
+@pytest.mark.vendor("postgresql")  # xmin; on SQLite, see the rowid test below
+@pytest.mark.django_db(transaction=True)
 def test_seal_rewrites_ballots_so_xmin_no_longer_matches_the_marks(make_vote, member, secretary):
     vote = make_vote()
-    services.cast_ballot(vote=vote, member=member, choices=[1])
-    services.cast_ballot(vote=vote, member=secretary, choices=[2])
-    with connection.cursor() as cursor:
-        results._seal(vote)
-        cursor.execute(
-            "SELECT DISTINCT xmin::text FROM union_votemark WHERE vote_id = %s", [vote.pk]
-        )
-        mark_xids = {x for (x,) in cursor.fetchall()}
-        cursor.execute("SELECT DISTINCT xmin::text FROM union_ballot WHERE vote_id = %s", [vote.pk])
-        ballot_xids = {x for (x,) in cursor.fetchall()}
-    # Inside the test transaction every row shares one xid; what matters is that the
-    # rewrite happened: the ballots are still there, once each.
-    assert Ballot.objects.filter(vote=vote).count() == 2
-    assert len(ballot_xids) == 1
-    assert mark_xids  # (in production, two casts are two transactions, the seal a third)
+    assert not connection.in_atomic_block  # each cast commits on its own, as in production
+    casting.cast_ballot(vote=vote, member=member, choices=[1])
+    casting.cast_ballot(vote=vote, member=secretary, choices=[2])
+    marks = _transaction_ids(MARKS, vote)
+    # Before the seal, anyone who can read the tables pairs each ballot with its voter.
+    assert len(set(marks)) == 2
+    assert _transaction_ids(BALLOTS, vote) == marks
+
+    with transaction.atomic():  # the count's own transaction, as count_vote runs it
+        counting.seal_ballots(vote)
+
+    ballots = _transaction_ids(BALLOTS, vote)
+    assert len(ballots) == 2 and len(set(ballots)) == 1  # every ballot, all from the seal
+    assert not set(ballots) & set(marks)
 
 
 def _physical_order(vote) -> list[str]:
@@ -74,7 +86,7 @@ def _physical_order(vote) -> list[str]:
     hidden = "ctid" if connection.vendor == "postgresql" else "rowid"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM union_ballot WHERE vote_id = %s ORDER BY {hidden}",  # noqa: S608
+            f"SELECT id FROM {BALLOTS} WHERE vote_id = %s ORDER BY {hidden}",  # noqa: S608
             [vote.pk],
         )
         return [str(row[0]).replace("-", "") for row in cursor.fetchall()]
@@ -89,11 +101,11 @@ def test_seal_keeps_every_ballot_but_not_the_order_they_were_cast_in(make_vote, 
     voters = MemberFactory.create_batch(30, branch=bamako)
     vote = make_vote()
     for n, voter in enumerate(voters):
-        services.cast_ballot(vote=vote, member=voter, choices=[n % 3 + 1])
+        casting.cast_ballot(vote=vote, member=voter, choices=[n % 3 + 1])
     before = _ballots(vote)
     cast_order = _physical_order(vote)
 
-    results._seal(vote)
+    counting.seal_ballots(vote)
 
     assert _ballots(vote) == before
     # 30 ballots back in cast order by chance: 1 in 30! (about 4e-33).

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from union.votes.counting.blt import parse_blt
-from union.votes.counting.irv import count_irv
-from union.votes.counting.lot import lot_key
-from union.votes.counting.profile import Profile
-from union.votes.counting.result import UNIT
-from union.votes.counting.stv import count_stv
+from votes.counting.blt import parse_blt
+from votes.counting.irv import count_irv
+from votes.counting.lot import lot_key
+from votes.counting.profile import Profile
+from votes.counting.result import UNIT
+from votes.counting.stv import count_stv
 
 DATA = Path(__file__).parent / "data"
 

@@ -16,8 +16,8 @@ from django.urls import reverse
 from tests.conftest import sign_in
 from tests.factories import MemberFactory
 from tests.votes.conftest import close_now
-from union.votes import tasks
-from union.votes.models import BranchTally, TallyEntry, Vote, VoteKind, VoteStatus
+from votes import tasks
+from votes.models import BranchTally, TallyEntry, Vote, VoteKind, VoteStatus
 
 pytestmark = pytest.mark.django_db
 

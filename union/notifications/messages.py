@@ -36,18 +36,10 @@ def _set_password_code(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
-def _vote_held(ctx: dict[str, Any]) -> tuple[str, str]:
-    # Neutral on purpose: no title, nothing about the union, on a possibly shared phone.
-    subject = _("%(site)s: a count needs you") % {"site": settings.SITE_NAME}
-    body = _("A count you are responsible for does not add up. Please sign in to the office.")
-    return subject, body
-
-
 def register() -> None:
     """The core's own messages; each app registers its own the same way."""
     registry.register_message("welcome", _welcome)
     registry.register_message("set_password_code", _set_password_code)
-    registry.register_message("vote_held", _vote_held)
 
 
 def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:

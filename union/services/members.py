@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -94,7 +94,7 @@ def register_applicant(
     could use it to check a number against the union's members): the application goes in
     without the number, with a note that only the branch's officers see.
     """
-    officer = cast("User", actor) if actor is not None and actor.is_authenticated else None
+    officer = actor if actor is not None and actor.is_authenticated else None
     assisted = officer is not None
     if officer is not None:
         permissions.require(officer, Perm.REGISTER_MEMBER, branch.id)

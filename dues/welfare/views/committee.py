@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dues.views.common import form_errors
 from dues.welfare import selectors
 from dues.welfare.audit import WelfareAction
 from dues.welfare.forms import (
@@ -36,6 +35,7 @@ from dues.welfare.models import (
 from dues.welfare.services import applications
 from dues.welfare.services.common import audit
 from union import permissions
+from union.forms import add_service_errors
 from union.models import Member, MemberStatus
 from union.pagination import paginate
 from union.permissions import Perm
@@ -173,7 +173,7 @@ def _decision_view(
             try:
                 act(request, application, form.cleaned_data)
             except ValidationError as exc:
-                form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, done)
                 return redirect(_detail_url(application))
@@ -346,7 +346,7 @@ def apply_for_member(request: OfficeRequest) -> HttpResponse:
                     uploads=[applications.Upload(data["document"])] if data["document"] else [],
                 )
             except ValidationError as exc:
-                form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The application is sent to the committee."))
                 return redirect(_detail_url(application))

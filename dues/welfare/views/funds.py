@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dues import money
-from dues.views.common import form_errors
 from dues.welfare import selectors
 from dues.welfare.forms import (
     FundExportForm,
@@ -28,6 +27,7 @@ from dues.welfare.forms import (
 from dues.welfare.models import Fund, FundTransfer
 from dues.welfare.services import exports, funds
 from union import permissions
+from union.forms import add_service_errors
 from union.models import Branch
 from union.permissions import Perm
 from union.views.guards import OfficeRequest, office_view
@@ -88,7 +88,7 @@ def _fund_post(
         try:
             act(fund, form.cleaned_data)
         except ValidationError as exc:
-            form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("dues:welfare_fund", public_id=fund.public_id)
@@ -212,7 +212,7 @@ def policy(request: OfficeRequest, code: str) -> HttpResponse:
         try:
             funds.set_welfare_policy(actor=request.user, branch=branch, **form.policy())
         except ValidationError as exc:
-            form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("dues:welfare_office")

@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from dues.views.common import form_errors
 from dues.views.member import _own_member
 from dues.welfare import selectors, transparency
 from dues.welfare.forms import AnswerForm, ApplicationForm, DocumentForm
 from dues.welfare.models import ApplicationStatus, WelfareApplication
 from dues.welfare.services import applications
+from union.forms import add_service_errors
 from union.models import Member, MemberStatus
 
 
@@ -72,7 +72,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                 uploads=_uploads(data["document"]),
             )
         except ValidationError as exc:
-            form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Your request is sent. The committee will answer."))
             return redirect("dues:welfare_mine", public_id=application.public_id)
@@ -128,7 +128,7 @@ def my_application(request: HttpRequest, public_id: str) -> HttpResponse:
                 messages.success(request, _("Document added."))
                 return redirect("dues:welfare_mine", public_id=application.public_id)
         except ValidationError as exc:
-            form_errors(answer if "note" in request.POST else upload, exc)
+            add_service_errors(answer if "note" in request.POST else upload, exc)
     return render(
         request,
         "dues/welfare/my_application.html",

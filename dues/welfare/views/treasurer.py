@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dues import money
-from dues.views.common import form_errors
 from dues.welfare import selectors
 from dues.welfare.forms import PayForm, ReversePayoutForm
 from dues.welfare.models import ApplicationStatus, Payout
 from dues.welfare.services import payouts
 from dues.welfare.views.committee import application_in_scope
 from union import permissions
+from union.forms import add_service_errors
 from union.pagination import paginate
 from union.permissions import Perm
 from union.views.guards import OfficeRequest, office_view
@@ -64,7 +64,7 @@ def pay(request: OfficeRequest, public_id: str) -> HttpResponse:
                 fee=data["fee"] or 0,
             )
         except ValidationError as exc:
-            form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The payment is recorded."))
             return redirect("dues:welfare_unpaid")

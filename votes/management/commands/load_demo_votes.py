@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from union.models import Branch, Member, Role, RoleAssignment
-from union.votes import results, services
-from union.votes.models import Vote, VoteKind, VoteStatus
+from votes.models import Vote, VoteKind, VoteStatus
+from votes.services import casting, counting, drafting
 
 MOTION = "Motion: open a second drop-in centre in Bamako"
 ELECTION = "National board election"
@@ -40,9 +40,9 @@ class Command(BaseCommand):
         now = timezone.now()
         if not Vote.objects.filter(title=MOTION).exists():
             with transaction.atomic():
-                motion = services.create_vote(
+                motion = drafting.create_vote(
                     actor=user,
-                    spec=services.VoteSpec(
+                    spec=drafting.VoteSpec(
                         kind=VoteKind.MOTION,
                         title=MOTION,
                         text="The branch asks the national board to fund a second drop-in "
@@ -54,7 +54,7 @@ class Command(BaseCommand):
                         quorum_percent=20,
                     ),
                 )
-                services.schedule_vote(actor=user, vote=motion)
+                drafting.schedule_vote(actor=user, vote=motion)
             self.stdout.write(self.style.SUCCESS(f"Open motion in Bamako: {motion.public_id}"))
         if not Vote.objects.filter(title=ELECTION).exists():
             self._election(user, national, now)
@@ -66,9 +66,9 @@ class Command(BaseCommand):
             Member.objects.filter(status="active", roles__isnull=True).order_by("number")[:6]
         )
         with transaction.atomic():
-            election = services.create_vote(
+            election = drafting.create_vote(
                 actor=user,
-                spec=services.VoteSpec(
+                spec=drafting.VoteSpec(
                     kind=VoteKind.ELECTION,
                     title=ELECTION,
                     text="Three seats on the national board, for two years.",
@@ -80,14 +80,14 @@ class Command(BaseCommand):
                 ),
             )
             for candidate in candidates:
-                services.add_option(
+                drafting.add_option(
                     actor=user,
                     vote=election,
                     label=candidate.working_name,
                     statement=f"{candidate.branch.name}.",
                     member=candidate,
                 )
-            services.schedule_vote(actor=user, vote=election)
+            drafting.schedule_vote(actor=user, vote=election)
         election.refresh_from_db()
         voters = list(election.roll.select_related("member")[:120])
         popularity = [6, 5, 4, 3, 2, 1][: len(candidates)]
@@ -96,15 +96,15 @@ class Command(BaseCommand):
                 range(1, len(candidates) + 1),
                 key=lambda c: -popularity[c - 1] * rng.random(),
             )
-            services.cast_ballot(
+            casting.cast_ballot(
                 vote=election, member=entry.member, choices=order[: rng.randint(1, 4)]
             )
         # Close it now, as the clock would at its closing time, and count it.
         Vote.objects.filter(pk=election.pk).update(
             closes_at=now - timedelta(minutes=1), opens_at=now - timedelta(days=10)
         )
-        results.claim_due_closures()
-        status = results.count_vote(election.pk)
+        counting.claim_due_closures()
+        status = counting.count_vote(election.pk)
         if status == VoteStatus.PUBLISHED:
             self.stdout.write(
                 self.style.SUCCESS(f"Published national board election: {election.public_id}")

@@ -4,7 +4,7 @@ Each round, every ballot counts for its highest-ranked continuing candidate. A c
 with more than half of the votes still in the count (exhausted ballots are not) wins.
 Otherwise the candidate with the fewest votes is excluded and their ballots move on.
 Ties for fewest are broken as in Scottish STV rule 51: fewer votes at the most recent
-earlier round where they differed, then by lot (union.votes.counting.lot).
+earlier round where they differed, then by lot (votes.counting.lot).
 With one candidate left, that candidate wins.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from union.votes.counting.lot import draw
-from union.votes.counting.profile import Profile, Ranking
-from union.votes.counting.result import UNIT, Result, Stage
+from votes.counting.lot import draw
+from votes.counting.profile import Profile, Ranking
+from votes.counting.result import UNIT, Result, Stage
 
 
 def count_irv(profile: Profile, *, seed: str | None = None) -> Result:

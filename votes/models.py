@@ -1,7 +1,6 @@
 """Votes, their options, the frozen roll, voted marks, secret ballots and paper tallies.
 
-Imported by union.models, so these are models of the union app (migrations in
-union/migrations). Written only through union.votes.services.
+Written only through votes.services.
 """
 
 from __future__ import annotations
@@ -15,20 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from union.models import Branch, Member, Role
-
-__all__ = [
-    "Ballot",
-    "BallotChannel",
-    "BranchTally",
-    "TallyEntry",
-    "Threshold",
-    "Vote",
-    "VoteKind",
-    "VoteMark",
-    "VoteOption",
-    "VoteRoll",
-    "VoteStatus",
-]
 
 
 class VoteKind(models.TextChoices):

@@ -13,9 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from union.votes.counting.blt import BltError, parse_blt
-from union.votes.counting.irv import count_irv
-from union.votes.counting.stv import count_stv
+from votes.counting.blt import BltError, parse_blt
+from votes.counting.irv import count_irv
+from votes.counting.stv import count_stv
 
 
 class Command(BaseCommand):

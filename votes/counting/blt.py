@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from union.votes.counting.profile import BallotError, Profile
+from votes.counting.profile import BallotError, Profile
 
 _QUOTED = re.compile(r'^"((?:[^"\\]|\\.)*)"$')
 MAX_CANDIDATES = 1000

@@ -1,4 +1,4 @@
-"""Forms for votes. Validation only: writes go through union.votes.services."""
+"""Forms for votes. Validation only: writes go through votes.services."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from union.models import Branch, Role
-from union.votes.models import BallotChannel, Threshold, Vote, VoteKind
+from votes.models import BallotChannel, Threshold, Vote, VoteKind
+from votes.services.casting import parse_choices
 
 ORDINALS = {
     1: _("1st choice"),
@@ -105,7 +106,7 @@ class OptionForm(forms.Form):
 
 class BallotForm(forms.Form):
     """The ballot of one vote. Ranked ballots have one select per place: no drag and drop,
-    no JavaScript. Unknown or tampered values fail here or in services.parse_choices."""
+    no JavaScript. Unknown or tampered values fail here or in casting.parse_choices."""
 
     def __init__(self, *args: Any, vote: Vote, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,8 +159,6 @@ class BallotForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.errors:
-            from union.votes.services import parse_choices
-
             try:
                 data["parsed"] = parse_choices(self.vote, self.raw_choices())
             except ValidationError as exc:

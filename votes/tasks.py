@@ -7,13 +7,13 @@ from functools import partial
 from celery import shared_task
 from django.db import transaction
 
-from union.votes import results, services
-from union.votes.models import Vote, VoteStatus
+from votes.models import Vote, VoteStatus
+from votes.services import counting, drafting
 
 
 @shared_task(time_limit=300, soft_time_limit=280, autoretry_for=(OSError,), max_retries=3)
 def count_vote(vote_id: int) -> str:
-    return results.count_vote(vote_id)
+    return counting.count_vote(vote_id)
 
 
 @shared_task(time_limit=60, soft_time_limit=50)
@@ -29,9 +29,9 @@ def run_vote_clock() -> dict[str, int]:
     for vote_id in Vote.objects.filter(status=VoteStatus.SCHEDULED, opens_at__lte=now).values_list(
         "pk", flat=True
     ):
-        opened += services.open_vote(vote_id)
-    closed = results.claim_due_closures(now)
-    counting = list(Vote.objects.filter(status=VoteStatus.COUNTING).values_list("pk", flat=True))
-    for vote_id in counting:
+        opened += drafting.open_vote(vote_id)
+    closed = counting.claim_due_closures(now)
+    to_count = list(Vote.objects.filter(status=VoteStatus.COUNTING).values_list("pk", flat=True))
+    for vote_id in to_count:
         transaction.on_commit(partial(count_vote.delay, vote_id))
-    return {"opened": opened, "closed": len(closed), "counting": len(counting)}
+    return {"opened": opened, "closed": len(closed), "counting": len(to_count)}

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from union.votes.counting.lot import draw
+from votes.counting.lot import draw
 
 SIMPLE_MAJORITY = "simple"
 TWO_THIRDS = "two_thirds"

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, prefetch_rela
 from union import permissions, registry
 from union.models import Branch, Member, MemberStatus
 from union.permissions import Perm
-from union.votes.models import (
+from votes.models import (
     Ballot,
     BallotChannel,
     BranchTally,
@@ -84,20 +84,21 @@ def votes_for_member(member: Member) -> QuerySet[Vote]:
 
 # votes_for_member() for one vote, written out: every step of every ballot reads it, and the
 # ORM took four times as long to build this query as the database to run it.
-VISIBLE_VOTE_SQL = """
+# The table names come from the models, once; nothing but the parameters varies.
+VISIBLE_VOTE_SQL = f"""
 SELECT v.*,
-    EXISTS (SELECT 1 FROM union_voteroll r WHERE r.vote_id = v.id AND r.member_id = %s)
-        AS on_roll,
-    EXISTS (SELECT 1 FROM union_votemark m WHERE m.vote_id = v.id AND m.member_id = %s)
-        AS voted
-FROM union_vote v JOIN union_branch b ON b.id = v.branch_id
+    EXISTS (SELECT 1 FROM {VoteRoll._meta.db_table} r
+        WHERE r.vote_id = v.id AND r.member_id = %s) AS on_roll,
+    EXISTS (SELECT 1 FROM {VoteMark._meta.db_table} m
+        WHERE m.vote_id = v.id AND m.member_id = %s) AS voted
+FROM {Vote._meta.db_table} v JOIN {Branch._meta.db_table} b ON b.id = v.branch_id
 WHERE v.public_id = %s AND v.status NOT IN (%s, %s) AND (v.branch_id = %s OR b.is_national)
-"""
+"""  # noqa: S608
 
 
-# A vote's choices are fixed once it leaves the draft (services.schedule_vote): each process
-# keeps them after their first read, so that the thousands of ballot steps of an election
-# do not read them again. Read only: the same objects serve every request.
+# A vote's choices are fixed once it leaves the draft (services.drafting.schedule_vote):
+# each process keeps them after their first read, so that the thousands of ballot steps of
+# an election do not read them again. Read only: the same objects serve every request.
 _fixed_options: OrderedDict[int, list[VoteOption]] = OrderedDict()
 _fixed_options_lock = threading.Lock()
 FIXED_OPTIONS_KEPT = 64  # votes

@@ -23,16 +23,16 @@ The rules as applied here, rule by rule:
 
 Ties among three or more: at the most recent stage where they were not all equal, only
 those with the fewest (or most) votes stay tied, and the look-back goes on among them.
-Lots are drawn as union.votes.counting.lot describes.
+Lots are drawn as votes.counting.lot describes.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from union.votes.counting.lot import draw
-from union.votes.counting.profile import Profile, Ranking
-from union.votes.counting.result import UNIT, Result, Stage
+from votes.counting.lot import draw
+from votes.counting.profile import Profile, Ranking
+from votes.counting.result import UNIT, Result, Stage
 
 # (ranking, index of the candidate now holding it, number of papers, value of each in units)
 Parcel = tuple[Ranking, int, int, int]
