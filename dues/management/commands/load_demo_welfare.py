@@ -159,6 +159,9 @@ class Command(BaseCommand):
                 branch=branch, status=MemberStatus.ACTIVE, roles__isnull=True
             ).order_by("id")[:12]
         )
+        if not members:
+            return
+        members = (members * 12)[:12]  # a small demo union: some members ask twice
         today = money.local_today(branch.time_zone)
 
         def apply(member: Member, purpose: str, amount: int, **payee: Any) -> Any:

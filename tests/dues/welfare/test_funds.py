@@ -1,6 +1,8 @@
 """Funds and their ledger: dues shares in and back out, gifts, transfers, database guarantees.
 
 Personas: treasurer (BKO) records payments and gifts; committee_a/b approve transfers.
+The shares are written by raw SQL, so their tests are marked `embedded`: they also run on
+the embedded SQLite default.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def _shares(entry: LedgerEntry) -> dict[int, int]:
     return dict(FundEntry.objects.filter(dues_entry=entry).values_list("fund_id", "amount"))
 
 
+@pytest.mark.embedded
 def test_a_dues_payment_brings_each_funds_share(treasurer, awa, emergency_fund, legal_fund):
     entry = pay(treasurer, awa, 1000, "R1")
     assert _shares(entry) == {emergency_fund.pk: 200, legal_fund.pk: 50}
@@ -79,6 +82,7 @@ def test_recording_the_share_adds_one_statement_to_a_dues_payment(treasurer, awa
     assert len(fund_writes) == 1
 
 
+@pytest.mark.embedded
 def test_a_payment_waiting_for_a_second_officer_brings_its_share_once_confirmed(
     treasurer, secretary, awa, emergency_fund
 ):
@@ -89,6 +93,7 @@ def test_a_payment_waiting_for_a_second_officer_brings_its_share_once_confirmed(
     assert _shares(entry) == {emergency_fund.pk: 1200}
 
 
+@pytest.mark.embedded
 def test_a_correction_takes_back_the_recorded_share_not_todays(treasurer, awa, emergency_fund):
     entry = pay(treasurer, awa, 1000, "R1")
     today = money.local_today("Africa/Bamako")
@@ -110,6 +115,7 @@ def test_correcting_an_unconfirmed_payment_touches_no_fund(treasurer, awa, emerg
     assert not FundEntry.objects.exists()
 
 
+@pytest.mark.embedded
 def test_card_refunds_take_back_the_same_fraction_and_all_of_it_in_the_end(awa, emergency_fund):
     account = DuesAccount.objects.create(member=awa)
     now = money.local_now("Africa/Bamako")
