@@ -87,6 +87,14 @@ class Fund(models.Model):
     def label(self) -> str:
         return f"{self.branch.name}: {self.get_purpose_display()}"
 
+    @property
+    def available(self) -> int:
+        """Minor units the fund can still grant: its balance less approved, unpaid grants.
+        Only on funds read through dues.welfare.selectors.funds_with_figures."""
+        balance: int = getattr(self, "balance")  # noqa: B009 - an annotation
+        committed: int = getattr(self, "committed")  # noqa: B009
+        return balance - committed
+
 
 class FeePayer(models.TextChoices):
     FUND = "fund", _("The fund pays provider fees on top")

@@ -61,7 +61,9 @@ def _sum_of(qs: QuerySet[Any], field: str) -> Subquery:
 
 
 def funds_with_figures(qs: QuerySet[Fund] | None = None) -> QuerySet[Fund]:
-    """Funds annotated with balance, committed (approved, unpaid) and available, minor units."""
+    """Funds annotated with balance and committed (approved, unpaid), minor units; their
+    `available` is the difference (computed in Python: an annotation would run the balance
+    subquery a second time)."""
     qs = Fund.objects.all() if qs is None else qs
     balance = Subquery(
         FundEntry.objects.filter(fund_id=OuterRef("pk"))
@@ -77,13 +79,8 @@ def funds_with_figures(qs: QuerySet[Fund] | None = None) -> QuerySet[Fund]:
         .values("total"),
         output_field=IntegerField(),
     )
-    return (
-        qs.select_related("branch")
-        .annotate(
-            balance=Coalesce(balance, Value(0)),
-            committed=Coalesce(committed, Value(0)),
-        )
-        .annotate(available=F("balance") - F("committed"))
+    return qs.select_related("branch").annotate(
+        balance=Coalesce(balance, Value(0)), committed=Coalesce(committed, Value(0))
     )
 
 

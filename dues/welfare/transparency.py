@@ -78,7 +78,8 @@ def _month_rows(fund_ids: list[int]) -> Any:  # rows of {fund_id, month, kind, t
         FundEntry.objects.filter(fund_id__in=fund_ids)
         .annotate(month=TruncMonth("booked_on"))
         .values("fund_id", "month", "kind")
-        .annotate(total=Sum("amount"), rows=Count("id"))
+        # COUNT(*), not COUNT(id): the index (fund, booked_on, kind, amount) answers it alone.
+        .annotate(total=Sum("amount"), rows=Count("*"))
         .order_by()
     )
 
