@@ -299,7 +299,13 @@ def document(request: OfficeRequest, public_id: str) -> HttpResponse:
     response = HttpResponse(content, content_type=found.content_type)
     response["Content-Disposition"] = f'inline; filename="document-{found.public_id.hex[:8]}"'
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    # Nothing in a document may load or run anything. A PDF needs the browser's own viewer
+    # (an embedded object: a sandbox would block it); an image needs nothing at all.
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; object-src 'self'; img-src 'self'"
+        if found.content_type == "application/pdf"
+        else "default-src 'none'; img-src 'self'; sandbox"
+    )
     return response
 
 
