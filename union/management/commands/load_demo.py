@@ -109,6 +109,7 @@ class Command(BaseCommand):
         call_command("load_demo_votes", stdout=self.stdout)
         call_command("load_demo_dues", stdout=self.stdout)  # plans, charges, cash
         call_command("load_demo_crisis", stdout=self.stdout)  # rotas, call-outs
+        call_command("load_demo_welfare", stdout=self.stdout)  # funds, committees, requests
         call_command("load_demo_cms", stdout=self.stdout)  # the public site, en and fr
         self._print_logins()
 
