@@ -159,7 +159,11 @@ class ContactDetailsForm(forms.Form):
     )
 
     def __init__(self, *args: Any, member: Member, own: bool = False, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {name: getattr(member, name) for name in self.base_fields})
+        initial = {name: getattr(member, name) for name in self.base_fields}
+        if own and member.pending_phone:
+            # What the member typed, even when it was not kept: the page must not tell.
+            initial["phone"] = member.pending_phone
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.member = member
         if own:

@@ -133,6 +133,9 @@ class Member(models.Model):
     phone_hash = models.CharField(  # noqa: DJ001 - NULL (no phone) is outside the unique index
         max_length=64, null=True, blank=True, editable=False
     )
+    # A number the member gave on their profile that is already someone else's: never used,
+    # not unique, kept only to show them what they typed (union.services.members).
+    pending_phone = EncryptedTextField(blank=True, default="", db_default="", editable=False)
     email = EncryptedTextField(_("email"), blank=True, default="")
     notes = EncryptedTextField(_("notes"), blank=True, default="")
     preferred_language = models.CharField(
@@ -283,6 +286,7 @@ class AuditAction(models.TextChoices):
     MEMBER_REJECT = "member.reject", _("Rejected an applicant")
     MEMBER_STATUS = "member.status", _("Changed a member's status")
     MEMBER_EDIT = "member.edit", _("Edited a member")
+    PHONE_REFUSED = "member.phone_taken", _("Gave a phone number already on the register")
     MEMBER_EXPORT = "member.export", _("Exported the register")
     MEMBER_IMPORT = "member.import", _("Imported a register")
     ROLE_ASSIGN = "role.assign", _("Assigned a role")
