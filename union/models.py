@@ -233,6 +233,11 @@ NATIONAL_ROLES = frozenset({Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD})
 # A role is in force only while its holder is a member with rights: suspending, resigning
 # or recording a death ends the powers of every role at once, without editing the roles.
 ROLE_HOLDING_STATUSES = (MemberStatus.ACTIVE, MemberStatus.LAPSED)
+# These end the login too (union.services.accounts.match_login_to_status): no sign-in, open
+# sessions end. Lapsing for unpaid dues is not among them: a lapsed member keeps her login.
+LOGIN_ENDING_STATUSES = frozenset(
+    {MemberStatus.SUSPENDED, MemberStatus.RESIGNED, MemberStatus.DECEASED}
+)
 
 
 class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):

@@ -27,6 +27,7 @@ from union.models import (
     SetPasswordCode,
 )
 from union.permissions import Perm
+from union.services.accounts import match_login_to_status
 from union.services.audit import record_access, record_member_access
 
 if TYPE_CHECKING:
@@ -243,6 +244,9 @@ def change_member_status(
     """Move a member along the status machine; a no-op if they already have that status.
 
     actor None is the system itself (the dues run lapsing and reinstating members).
+    Side effect: a status that ends membership rights ends her login and open sessions,
+    reinstatement lets the login in again (accounts.match_login_to_status), in this
+    transaction.
     """
     if actor is not None:
         permissions.require(actor, Perm.CHANGE_STATUS, member.branch_id)
@@ -254,6 +258,7 @@ def change_member_status(
             return member
         _set_status(member, to, actor=actor, reason=reason.strip())
         member.save(update_fields=["status", "status_changed_at"])
+        match_login_to_status(member)
         record_member_access(actor=actor, action=AuditAction.MEMBER_STATUS, member=member)
     return member
 
