@@ -276,20 +276,31 @@ def _after_counter_payment(booked: _Booked) -> None:
 
 
 def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:
-    """A second officer confirms an entry above the threshold; from now on it counts.
+    """A second officer confirms an entry above the threshold (a payment, or the correction
+    of an entry that counts); from now on it counts.
 
     Confirming twice is a no-op. The officer who recorded the entry cannot confirm it
-    (the database refuses it too). Side effects as for record_payment.
+    (the database refuses it too). Side effects as for record_payment; a confirmed
+    correction releases what the corrected entry settled, and tells nobody.
     """
     require(actor, Perm.CONFIRM_PAYMENT, entry.branch_id)
     with transaction.atomic():
         member = lock_member(entry.member_id)
-        entry = LedgerEntry.objects.select_related("branch").get(pk=entry.pk)
+        entry = LedgerEntry.objects.select_related("branch", "reverses").get(pk=entry.pk)
         if PaymentConfirmation.objects.filter(entry=entry).exists():
             return entry
-        if not entry.needs_confirmation or entry.kind != EntryKind.PAYMENT:
+        if not entry.needs_confirmation or entry.kind not in (
+            EntryKind.PAYMENT,
+            EntryKind.REVERSAL,
+        ):
             raise ValidationError(_("This entry needs no confirmation."), code="not_needed")
-        if LedgerEntry.objects.filter(reverses=entry).exists():
+        corrected = entry.reverses  # set on reversals only (a database constraint)
+        if entry.kind == EntryKind.REVERSAL and (corrected is None or not _counts(corrected)):
+            raise ValidationError(
+                _("This corrects an entry that never counted; there is nothing to confirm."),
+                code="never_counted",
+            )
+        if entry.kind == EntryKind.PAYMENT and LedgerEntry.objects.filter(reverses=entry).exists():
             raise ValidationError(
                 _("This entry was corrected; there is nothing to confirm."), code="reversed"
             )
@@ -302,12 +313,20 @@ def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:
                 code="same_officer",
             )
         PaymentConfirmation.objects.create(entry=entry, recorded_by=recorder, confirmed_by=actor)
-        member = _counted(member, entry)
-        _notify_payment(member, entry)
+        if corrected is not None:
+            _apply_reversal(member, corrected=corrected, reversal=entry)
+        else:
+            member = _counted(member, entry)
+            _notify_payment(member, entry)
         record_access(
             actor=actor, action=DuesAction.CONFIRM, target=_target(entry), branch=entry.branch
         )
     return entry
+
+
+def _counts(entry: LedgerEntry) -> bool:
+    """The row counts: it needs no second officer, or has had one."""
+    return not entry.needs_confirmation or PaymentConfirmation.objects.filter(entry=entry).exists()
 
 
 # --- waivers and corrections ---------------------------------------------------------
@@ -366,9 +385,11 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
     """Correct a mistaken row with a new row of the opposite amount that points at it.
 
     Correcting the same row again returns the first correction; a correction itself cannot
-    be corrected, nor can a card payment (Stripe refunds those). Side effects: what the
-    row settled is released and settled again oldest first; the member may lapse or be
-    reinstated.
+    be corrected, nor can a card payment (Stripe refunds those). The two-officer rule
+    holds both ways: the correction of a row above the branch's threshold counts only once
+    a second officer confirms it (confirm_payment), like the payment did. Side effects,
+    once the correction counts: what the row settled is released and settled again oldest
+    first; the member may lapse or be reinstated.
     """
     perm = (
         Perm.GRANT_WAIVER
@@ -402,7 +423,9 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
                     _("Today's cash book is closed: correct this entry tomorrow."),
                     code="closed",
                 )
-        counted = not entry.needs_confirmation or hasattr(entry, "confirmation")
+        counted = _counts(entry)
+        plan = DuesPlan.objects.filter(branch_id=entry.branch_id).first()
+        above = plan is not None and entry.magnitude > plan.confirm_threshold
         reversal = LedgerEntry.objects.create(
             member_id=entry.member_id,
             branch_id=entry.branch_id,
@@ -414,18 +437,13 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             provider=entry.provider,
             reverses=entry,
             reason=reason,
-            # The correction of an entry that never counted does not count either.
-            needs_confirmation=not counted,
+            # The correction of an entry that never counted does not count either; that of
+            # a big one waits for a second officer.
+            needs_confirmation=not counted or above,
             recorded_by=actor,
         )
-        if counted:
-            if entry.amount > 0:
-                allocation.release_debit(entry)
-                allocation.allocate(credit=reversal, debit=entry, amount=entry.amount)
-            else:
-                allocation.release_credit(entry)
-                allocation.allocate(credit=entry, debit=reversal, amount=-entry.amount)
-            _counted(member, reversal)
+        if counted and not above:
+            _apply_reversal(member, corrected=entry, reversal=reversal)
         record_access(
             actor=actor,
             action=DuesAction.REVERSAL,
@@ -433,6 +451,17 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             branch=entry.branch,
         )
     return reversal
+
+
+def _apply_reversal(member: Member, *, corrected: LedgerEntry, reversal: LedgerEntry) -> None:
+    """The correction now counts: undo what the corrected row settled and match the two."""
+    if corrected.amount > 0:
+        allocation.release_debit(corrected)
+        allocation.allocate(credit=reversal, debit=corrected, amount=corrected.amount)
+    else:
+        allocation.release_credit(corrected)
+        allocation.allocate(credit=corrected, debit=reversal, amount=-corrected.amount)
+    _counted(member, reversal)
 
 
 # --- card payments (booked by the system from Stripe events) -------------------------

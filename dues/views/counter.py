@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from dues import money, selectors
 from dues.audit import DuesAction
 from dues.forms import PaymentForm, RateForm, ReversalForm, SearchForm, WaiverForm
-from dues.models import DuesAccount, EntryKind, Method, Rate
+from dues.models import DuesAccount, EntryKind, LedgerEntry, Method, Rate
 from dues.services import ledger, plans
 from dues.views.common import entry_in_scope, member_in_scope
 from union import permissions
@@ -176,7 +176,12 @@ def confirm_entry(request: OfficeRequest, public_id: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Payment confirmed. It counts now."))
+        confirmed = (
+            _("Correction confirmed. It counts now.")
+            if entry.kind == EntryKind.REVERSAL
+            else _("Payment confirmed. It counts now.")
+        )
+        messages.success(request, confirmed)
     return redirect(safe_next(request, reverse("dues:receipt", args=[entry.public_id])))
 
 
@@ -186,13 +191,22 @@ def reverse_entry(request: OfficeRequest, public_id: str) -> HttpResponse:
     form = ReversalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            ledger.reverse_entry(
+            reversal = ledger.reverse_entry(
                 actor=request.user, entry=entry, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Entry corrected."))
+            if LedgerEntry.objects.filter(selectors.awaiting_q(), pk=reversal.pk).exists():
+                messages.warning(
+                    request,
+                    _(
+                        "Recorded. Above the branch limit: the correction counts once a "
+                        "second officer confirms it."
+                    ),
+                )
+            else:
+                messages.success(request, _("Entry corrected."))
             return redirect("dues:member_account", public_id=entry.member.public_id)
     return render(
         request,
