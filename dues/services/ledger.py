@@ -34,7 +34,7 @@ from dues.selectors import counts_q
 from dues.services import allocation
 from dues.services.common import lock_member, sync_standing
 from union.models import Branch, Member, MemberStatus
-from union.permissions import Perm, require
+from union.permissions import Perm, require, require_another_officer
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ def record_payment(
     payment message to members who agreed to be contacted.
     """
     require(actor, Perm.RECORD_PAYMENT, member.branch_id)
+    require_another_officer(actor, member)
     slip = _validate_counter_payment(
         method=method, receipt_number=receipt_number, provider=provider, external_id=external_id
     )
@@ -286,6 +287,7 @@ def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:
     require(actor, Perm.CONFIRM_PAYMENT, entry.branch_id)
     with transaction.atomic():
         member = lock_member(entry.member_id)
+        require_another_officer(actor, member)
         entry = LedgerEntry.objects.select_related("branch", "reverses").get(pk=entry.pk)
         if PaymentConfirmation.objects.filter(entry=entry).exists():
             return entry
@@ -348,6 +350,7 @@ def grant_waiver(*, actor: User, member: Member, amount: int, reason: str) -> Le
     Side effects: settles the oldest open charges; may reinstate a lapsed member.
     """
     require(actor, Perm.GRANT_WAIVER, member.branch_id)
+    require_another_officer(actor, member)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give a reason for the waiver.")}, code="reason")
@@ -402,6 +405,7 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
         raise ValidationError({"reason": _("Say what was wrong with the entry.")}, code="reason")
     with transaction.atomic():
         member = lock_member(entry.member_id)
+        require_another_officer(actor, member)
         entry = LedgerEntry.objects.select_related("branch").get(pk=entry.pk)
         existing = LedgerEntry.objects.filter(reverses=entry).first()
         if existing is not None:

@@ -69,7 +69,12 @@ class Command(BaseCommand):
             return
         actor = treasurer.member.user
         receipt = 0
-        members = Member.objects.filter(branch=branch, status=MemberStatus.ACTIVE).order_by("id")
+        # Not the treasurer's own dues: another officer would have to take those.
+        members = (
+            Member.objects.filter(branch=branch, status=MemberStatus.ACTIVE)
+            .exclude(user=actor)
+            .order_by("id")
+        )
         for member in members:
             roll = rng.random()
             if roll < 0.5:
