@@ -6,11 +6,13 @@ on them. Sensitive member fields are encrypted at rest (union.crypto).
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -34,6 +36,11 @@ class AppendOnlyModel(models.Model):
         raise TypeError(f"{type(self).__name__} rows are append-only.")
 
 
+# An operator's name as a branch sets it up: it starts with a letter, so no spreadsheet
+# ever reads it as a formula.
+OPERATOR_NAME = re.compile(r"^[^\W\d_][\w .'&-]{0,39}$")
+
+
 class Branch(models.Model):
     """A town or province branch, or the single national level above them."""
 
@@ -47,6 +54,14 @@ class Branch(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="XOF")  # ISO 4217
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     languages = models.JSONField(_("languages"), default=list)  # language codes, first = main
+    # The mobile-money operators the branch takes dues through ("Orange Money"): officers
+    # choose one of these, never free text (it reaches the ledger and its exports).
+    mobile_money_providers = models.JSONField(
+        _("mobile-money operators"),
+        default=list,
+        blank=True,
+        help_text=_('One name per operator, e.g. ["Orange Money", "Moov Money"].'),
+    )
     next_member_seq = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -67,6 +82,25 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        providers = self.mobile_money_providers
+        if not isinstance(providers, list) or not all(
+            isinstance(name, str) and OPERATOR_NAME.match(name) for name in providers
+        ):
+            raise ValidationError(
+                {
+                    "mobile_money_providers": _(
+                        "Give a list of operator names: letters, digits, spaces, dots, "
+                        "apostrophes, ampersands and hyphens, starting with a letter."
+                    )
+                }
+            )
+
+    def mobile_money_provider(self, typed: str) -> str | None:
+        """The branch's own spelling of the operator `typed` names (any case), or None."""
+        wanted = " ".join(typed.split()).casefold()
+        return next((p for p in self.mobile_money_providers if p.casefold() == wanted), None)
 
     @property
     def main_language(self) -> str:

@@ -9,7 +9,7 @@ message in the outbox, which sends it after commit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -186,6 +186,7 @@ def _book_counter_payment(
     member = lock_member(member_id)
     plan = _plan(member)
     _check_amount(amount, currency, plan)
+    slip = _branch_operator(member.branch, slip)
     if member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
         raise ValidationError(_("Only active or lapsed members pay dues."), code="status")
     today = money.local_today(member.branch.time_zone)
@@ -229,6 +230,33 @@ def _book_counter_payment(
     if not entry.needs_confirmation:
         member = _counted(member, entry)
     return _Booked(entry=entry, member=member, repeat=False)
+
+
+def _branch_operator(branch: Branch, slip: _CounterSlip) -> _CounterSlip:
+    """Mobile money goes through one of the operators the branch set up, spelt its way:
+    never free text (it is shown on screens and exported to spreadsheets)."""
+    if slip.method != Method.MOBILE_MONEY:
+        return slip
+    if not branch.mobile_money_providers:
+        raise ValidationError(
+            {
+                "provider": _(
+                    "This branch has no mobile-money operators set up yet. Ask the "
+                    "administrator to add them to the branch."
+                )
+            },
+            code="no_operators",
+        )
+    operator = branch.mobile_money_provider(slip.provider)
+    if operator is None:
+        raise ValidationError(
+            {
+                "provider": _("Choose one of this branch's mobile-money operators: %(names)s.")
+                % {"names": ", ".join(branch.mobile_money_providers)}
+            },
+            code="operator",
+        )
+    return replace(slip, provider=operator)
 
 
 def _earlier_entry(*, member: Member, slip: _CounterSlip, amount: int) -> LedgerEntry | None:

@@ -269,7 +269,7 @@ def test_the_ledger_exports_to_csv_and_xlsx_with_numbers_not_names(client, login
     login(client, treasurer)
     csv = client.get(reverse("dues:export"), {"format": "csv"})
     assert csv["Content-Type"].startswith("text/csv")
-    text = csv.content.decode()
+    text = csv.content.decode("utf-8-sig")
     assert bko["member"].number in text
     assert "Fanta Target" not in text
     assert text.splitlines()[0].startswith("entry,booked_on,recorded_at,branch,member_number")
