@@ -199,6 +199,9 @@ class Member(models.Model):
         on_delete=models.SET_NULL,
         related_name="member",
     )
+    # Set when the member's personal details were erased at her request (her working name
+    # is then her number): union.services.erasure.
+    erased_at = models.DateTimeField(_("details erased"), null=True, blank=True, editable=False)
     # Set when a first role is given (union.apps), never unset: while False there are no
     # roles to look up on each page (union.permissions.current_roles). Fails closed.
     has_held_role = models.BooleanField(default=False, db_default=False, editable=False)
@@ -326,6 +329,8 @@ class AuditAction(models.TextChoices):
     MEMBER_STATUS = "member.status", _("Changed a member's status")
     MEMBER_EDIT = "member.edit", _("Edited a member")
     PHONE_REFUSED = "member.phone_taken", _("Gave a phone number already on the register")
+    MEMBER_ERASE = "member.erase", _("Erased a member's personal details")
+    MEMBER_DATA = "member.data_copy", _("Gave a member a copy of their data")
     MEMBER_EXPORT = "member.export", _("Exported the register")
     MEMBER_IMPORT = "member.import", _("Imported a register")
     ROLE_ASSIGN = "role.assign", _("Assigned a role")

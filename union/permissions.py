@@ -31,6 +31,7 @@ class Perm(StrEnum):
     REGISTER_MEMBER = "register_member"  # assisted registration during outreach
     APPROVE_MEMBER = "approve_member"  # approve or reject applicants
     CHANGE_STATUS = "change_status"  # suspend, reinstate, resign, record a death
+    ERASE_MEMBER = "erase_member"  # erase a member's personal details at her request
     IMPORT_REGISTER = "import_register"
     EXPORT_REGISTER = "export_register"
     MANAGE_ROLES = "manage_roles"
@@ -58,6 +59,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.REGISTER_MEMBER,
             Perm.APPROVE_MEMBER,
             Perm.CHANGE_STATUS,
+            Perm.ERASE_MEMBER,
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
@@ -89,6 +91,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_CONTACT,
             Perm.APPROVE_MEMBER,
             Perm.CHANGE_STATUS,
+            Perm.ERASE_MEMBER,
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
