@@ -29,6 +29,7 @@ from union.models import (
 from union.permissions import Perm
 from union.services.accounts import match_login_to_status
 from union.services.audit import record_access, record_member_access
+from union.validators import validate_person_names
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -118,6 +119,7 @@ def register_applicant(
     it to check a number against the union's members): the application goes in without
     the number, with a note that only the branch's officers see (_note_phone_refused).
     """
+    validate_person_names(working_name=working_name, legal_name=contact.legal_name)
     officer = actor if actor is not None and actor.is_authenticated else None
     assisted = officer is not None
     if officer is not None:
@@ -281,6 +283,7 @@ def update_contact_details(
     in pending_phone, never used, only so that their profile shows what they typed (the
     page would tell otherwise); any number kept later clears it.
     """
+    validate_person_names(legal_name=contact.legal_name)
     own_member = getattr(actor, "member", None)
     own = own_member is not None and own_member.pk == member.pk
     if not own:

@@ -34,7 +34,7 @@ def operators_from_the_ledger(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('union', '0010_logins_follow_status'),
+        ('union', '0011_logins_follow_status'),
     ]
 
     operations = [

@@ -76,5 +76,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dues", "0002_append_only_triggers")]
+    dependencies = [("dues", "0003_append_only_on_sqlite")]
     operations = [migrations.RunPython(forwards, backwards)]

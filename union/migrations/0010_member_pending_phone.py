@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('union', '0008_votes_move_to_their_app'),
+        ('union', '0009_append_only_by_role'),
     ]
 
     operations = [

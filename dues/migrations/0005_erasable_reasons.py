@@ -7,5 +7,5 @@ from union import erasable
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dues", "0003_second_officer_both_ways")]
-    operations = [erasable.migration("dues_ledgerentry", "reason")]
+    dependencies = [("dues", "0004_second_officer_both_ways")]
+    operations = [erasable.migration("dues", "LedgerEntry", "reason")]

@@ -8,7 +8,7 @@ from union import erasable
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('union', '0011_branch_mobile_money_providers'),
+        ('union', '0012_branch_mobile_money_providers'),
     ]
 
     operations = [
@@ -17,5 +17,5 @@ class Migration(migrations.Migration):
             name='erased_at',
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='details erased'),
         ),
-        erasable.migration("union_memberstatuschange", "reason"),
+        erasable.migration("union", "MemberStatusChange", "reason"),
     ]

@@ -14,5 +14,5 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("union", "0009_member_pending_phone"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [("union", "0010_member_pending_phone"), ("auth", "0012_alter_user_first_name_max_length")]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
