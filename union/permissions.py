@@ -11,11 +11,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from union.models import Branch, Role, RoleAssignment
+from union.models import Branch, Member, Role, RoleAssignment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -31,6 +31,7 @@ class Perm(StrEnum):
     REGISTER_MEMBER = "register_member"  # assisted registration during outreach
     APPROVE_MEMBER = "approve_member"  # approve or reject applicants
     CHANGE_STATUS = "change_status"  # suspend, reinstate, resign, record a death
+    ERASE_MEMBER = "erase_member"  # erase a member's personal details at her request
     IMPORT_REGISTER = "import_register"
     EXPORT_REGISTER = "export_register"
     MANAGE_ROLES = "manage_roles"
@@ -76,6 +77,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.REGISTER_MEMBER,
             Perm.APPROVE_MEMBER,
             Perm.CHANGE_STATUS,
+            Perm.ERASE_MEMBER,
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
@@ -133,6 +135,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_CONTACT,
             Perm.APPROVE_MEMBER,
             Perm.CHANGE_STATUS,
+            Perm.ERASE_MEMBER,
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
@@ -232,6 +235,17 @@ def require(user: AnyUser, perm: Perm, branch: Branch | int | None = None) -> No
         raise PermissionDenied
     if branch is not None and not scope.allows(branch_id):
         raise PermissionDenied(_("This belongs to another branch."))
+
+
+def require_another_officer(user: AnyUser, member: Member) -> None:
+    """Conflict of interest: no officer acts as an officer on her own record (records,
+    waives, corrects, confirms or rates her own dues; decides her own welfare claim);
+    another officer must. Raises ValidationError with a message to show her; call it
+    with the permission check, before anything is written."""
+    if user.is_authenticated and member.user_id is not None and member.user_id == user.pk:
+        raise ValidationError(
+            _("This concerns your own record: another officer must do it."), code="own_record"
+        )
 
 
 def visible(

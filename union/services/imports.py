@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +16,7 @@ from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 
 from union import permissions
+from union.exports import export_resource
 from union.imports.plan import ImportPlan, build_plan
 from union.imports.reading import Sheet, read_sheet
 from union.imports.writer import WriteResult, write_plan
@@ -226,48 +225,7 @@ def export_register(
     file_format = EXPORT_FORMATS[fmt]()
     stamp = timezone.localdate().isoformat()
     name = f"register-{branch.code if branch else 'all'}-{stamp}.{file_format.get_extension()}"
-    chunks = _csv_chunks(resource, qs) if fmt == "csv" else _xlsx_chunks(resource, qs)
+    chunks = export_resource(resource, qs, fmt, sheet="register")
     return RegisterExport(
         filename=name, content_type=file_format.get_content_type(), rows=count, chunks=chunks
     )
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_chunks(resource: MemberResource, qs: Any) -> Iterator[bytes]:
-    # A BOM so that spreadsheet programs open UTF-8 (accents, Khmer) correctly.
-    yield "\ufeff".encode()
-    writer = csv.writer(_Echo())
-    buffer: list[str] = [writer.writerow(resource.get_export_headers())]
-    for member in resource.iter_queryset(qs):
-        buffer.append(writer.writerow(resource.export_resource(member)))
-        if len(buffer) >= 500:
-            yield "".join(buffer).encode()
-            buffer = []
-    if buffer:
-        yield "".join(buffer).encode()
-
-
-def _xlsx_safe(value: Any) -> Any:
-    """XLSX cannot hold most control characters; openpyxl refuses the whole file for one."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
-
-
-def _xlsx_chunks(resource: MemberResource, qs: Any) -> Iterator[bytes]:
-    import openpyxl
-
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("register")
-    sheet.append(resource.get_export_headers())
-    for member in resource.iter_queryset(qs):
-        sheet.append([_xlsx_safe(v) for v in resource.export_resource(member)])
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-        workbook.save(spool)
-        spool.seek(0)
-        while chunk := spool.read(64 * 1024):
-            yield chunk

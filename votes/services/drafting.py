@@ -89,14 +89,27 @@ def create_vote(*, actor: User, spec: VoteSpec) -> Vote:
 
 
 def add_option(
-    *, actor: User, vote: Vote, label: str, statement: str = "", member: Member | None = None
+    *,
+    actor: User,
+    vote: Vote,
+    label: str,
+    statement: str = "",
+    member: Member | None = None,
+    member_number: str = "",
 ) -> VoteOption:
-    """A candidate or choice, numbered after the others, while the vote is a draft."""
+    """A candidate or choice, numbered after the others, while the vote is a draft.
+
+    The candidate is a member of the voting branch (any branch for a national vote), given
+    as `member` or by `member_number`. A number from another branch gets the same answer
+    as a number nobody has: the screen must not tell who is a member elsewhere.
+    """
     require_manage(actor, vote)
     if vote.kind == VoteKind.MOTION:
         raise ValidationError(_("A motion's choices are for, against and abstain."))
-    if member is not None and not (vote.branch.is_national or member.branch_id == vote.branch_id):
-        raise ValidationError(_("A candidate must be a member of the branch that votes."))
+    if member_number.strip():
+        member = _candidate(vote, member_number)
+    elif member is not None and not _may_stand(vote, member):
+        raise _not_in_the_voting_branch()
     with transaction.atomic():
         vote = Vote.objects.select_for_update().get(pk=vote.pk)
         if vote.status != VoteStatus.DRAFT:
@@ -111,6 +124,28 @@ def add_option(
         )
         record_vote_access(actor=actor, action=VoteAction.OPTION_ADD, vote=vote)
     return option
+
+
+def _not_in_the_voting_branch() -> ValidationError:
+    return ValidationError(
+        {"member_number": _("No member of the voting branch has this membership number.")},
+        code="candidate",
+    )
+
+
+def _may_stand(vote: Vote, member: Member) -> bool:
+    return vote.branch.is_national or member.branch_id == vote.branch_id
+
+
+def _candidate(vote: Vote, number: str) -> Member:
+    """The member of the voting branch with this number; looked up in that branch only."""
+    members = Member.objects.filter(number=number.strip().upper())
+    if not vote.branch.is_national:
+        members = members.filter(branch_id=vote.branch_id)
+    member = members.first()
+    if member is None:
+        raise _not_in_the_voting_branch()
+    return member
 
 
 def remove_option(*, actor: User, option: VoteOption) -> None:

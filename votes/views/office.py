@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from union import permissions
-from union.models import Branch, Member
+from union.models import Branch
 from union.permissions import Perm
 from union.views.guards import OfficeRequest, office_view
 from votes import selectors
@@ -97,17 +97,12 @@ def office_vote_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
         try:
             if action == "add_option" and option_form is not None and option_form.is_valid():
                 data = option_form.cleaned_data
-                candidate = None
-                if data["member_number"]:
-                    candidate = Member.objects.filter(number=data["member_number"].upper()).first()
-                    if candidate is None:
-                        raise ValidationError(_("No member with this number."))
                 drafting.add_option(
                     actor=request.user,
                     vote=vote,
                     label=data["label"],
                     statement=data["statement"],
-                    member=candidate,
+                    member_number=data["member_number"],
                 )
                 return redirect("votes:office_detail", public_id=vote.public_id)
             if action == "remove_option":

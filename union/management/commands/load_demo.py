@@ -28,6 +28,8 @@ BRANCHES = [
     ("SEG", "Ségou", "Région de Ségou", "XOF", "Africa/Bamako", ["fr"]),
     ("JHB", "Johannesburg", "Gauteng", "ZAR", "Africa/Johannesburg", ["en", "zu"]),
 ]
+# The mobile-money operators each branch takes dues through.
+OPERATORS = {"XOF": ["Orange Money", "Moov Money", "Wave"], "ZAR": ["MTN MoMo", "Vodacom M-Pesa"]}
 
 FIRST = {
     "fr": [
@@ -137,6 +139,7 @@ class Command(BaseCommand):
                     "time_zone": tz,
                     "languages": langs,
                     "parent": national,
+                    "mobile_money_providers": OPERATORS[currency],
                 },
             )
             branches.append(branch)
