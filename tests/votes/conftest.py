@@ -22,23 +22,23 @@ from votes.models import Vote, VoteKind, VoteStatus
 from votes.services import drafting, tellers
 
 # What each teller printed, by vote and teller number: the server keeps none of it.
-_SHEETS: dict[int, dict[int, str]] = {}
+_SHEETS: dict[Any, dict[int, str]] = {}
 
 
 def give_sheets(vote: Vote, language: str = "english") -> dict[int, str]:
-    """Every teller of the vote makes her key sheet and types it back, on her own screen."""
-    words = {}
-    for teller in vote.tellers.select_related("member__user"):
+    """Every teller of the vote without a confirmed sheet makes one and types it back, as
+    on their own screen."""
+    words = _SHEETS.setdefault(vote.public_id, {})
+    for teller in vote.tellers.filter(confirmed_at__isnull=True).select_related("member__user"):
         user = teller.member.user
         sheet = tellers.make_key_sheet(actor=user, vote=vote)
         words[teller.number] = " ".join(sheet.words(language))
         tellers.confirm_key_sheet(actor=user, vote=vote, words=words[teller.number])
-    _SHEETS[vote.pk] = words
     return words
 
 
 def sheet_words(vote: Vote, number: int) -> str:
-    return _SHEETS[vote.pk][number]
+    return _SHEETS[vote.public_id][number]
 
 
 def add_tellers(vote: Vote, branch: Branch, n: int = 2) -> None:

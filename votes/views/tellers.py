@@ -105,6 +105,9 @@ def office_open_box(request: OfficeRequest, public_id: str) -> HttpResponse:
         try:
             status = unsealing.open_ballot_box(actor=request.user, vote=vote, sheets=form.sheets())
         except ValidationError as exc:
+            # The form comes back empty: on a shared screen, nobody's words are shown again.
+            form = OpenBoxForm({name: "" for name in form.fields}, tellers=tellers_here)
+            form.is_valid()
             add_service_errors(form, exc)
         else:
             if status == VoteStatus.PUBLISHED:
