@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from union import permissions
-from union.models import Branch
+from union.models import Branch, Member
 from union.permissions import Perm
 from union.views.guards import OfficeRequest, office_view
 from votes import selectors
