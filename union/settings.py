@@ -173,6 +173,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = str(
         DATABASES["default"].get("CONN_HEALTH_CHECKS", True)
     ).lower() not in ("0", "false", "no", "off")
+    # Behind pgbouncer in transaction pooling, consecutive transactions of one Django
+    # connection run on different server connections: nothing may outlive a transaction.
+    # So no server-side cursors (.iterator() would lose its cursor between fetches) and no
+    # prepared statements (psycopg prepares a query after its fifth use, on a server
+    # connection the next transaction may not get).
+    if _bool("DATABASE_TRANSACTION_POOLING", default=False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -222,8 +230,20 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# Files every web node and worker must see alike: with more than one machine, MEDIA_ROOT
+# is a directory they share (or see docs/deploy.md for object storage).
+PRIVATE_FILES_ROOT = env.path("PRIVATE_FILES_ROOT", default=str(Path(MEDIA_ROOT) / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Never served by any address: uploads waiting for a confirmation (pending imports).
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(PRIVATE_FILES_ROOT),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if _bool("SOLIDAIRE_PLAIN_STATIC", default=False):
@@ -283,6 +303,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 2000},
     },
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same, but a Redis that is away makes the site slower, not an error page.
+    CACHES["default"]["BACKEND"] = "union.cache.RedisCache"
 CMS_CACHE_SECONDS = env.int("CMS_CACHE_SECONDS", default=600)
 CMS_STATISTICS_MINIMUM = env.int("CMS_STATISTICS_MINIMUM", default=10)  # smaller counts: hidden
 # Where the quick-exit button sends a visitor: an ordinary, unrelated site.
