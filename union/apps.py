@@ -34,7 +34,7 @@ class UnionConfig(AppConfig):
         registry.register_periodic_job(
             "sweep-notifications",
             task="union.tasks.sweep_notifications",
-            schedule=crontab(minute="*/5"),
+            schedule=crontab(minute="*"),
         )
         registry.register_periodic_job(
             "vote-clock", task="union.votes.tasks.run_vote_clock", schedule=crontab(minute="*")

@@ -375,6 +375,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
+# Seconds after which an outbox message claimed by a worker that died is sent again. It
+# must outlast the send task's hard time limit (60 s), or a slow send could go out twice.
+OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=600)
+if OUTBOX_CLAIM_TIMEOUT <= 60:
+    raise ImproperlyConfigured("OUTBOX_CLAIM_TIMEOUT must be more than 60 (seconds).")
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

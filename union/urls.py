@@ -49,3 +49,6 @@ urlpatterns = [
 # Last of all, because Wagtail's page serving answers every remaining address.
 urlpatterns += cms_urls.site_patterns
 urlpatterns += i18n_patterns(*cms_urls.public_patterns)
+
+# A database that is away answers 503 (union/views/errors.py), anything else the plain 500.
+handler500 = "union.views.errors.server_error"

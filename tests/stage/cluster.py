@@ -27,6 +27,7 @@ import base64
 import contextlib
 import http.client
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -99,6 +100,18 @@ def unit_command(unit: str) -> list[str]:
             break
     # systemd writes a literal % as %%.
     return shlex.split(joined.replace("%%", "%"))
+
+
+DEMO_PASSWORD = "demo-solidaire-2026"
+LOGIN_LINE = re.compile(r"^  (?P<user>\S+)\s+(?P<role>.+?)\s{2,}.*?(?:key (?P<key>[A-Z2-7]+))?$")
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    role: str
+    totp_key: str
+    password: str = DEMO_PASSWORD
 
 
 @dataclass
@@ -202,6 +215,19 @@ class Stage:
     def sms_dirs(self) -> list[Path]:
         """Where the file SMS backend of every worker (and web node) writes."""
         return [self.root / name / "var" / "sms" for name in (*WORKERS, *WEB_NODES, "admin")]
+
+    def demo_logins(self) -> list[Login]:
+        """The demo's logins, as load_demo printed them (office bearers with their key)."""
+        logins = []
+        path = self.root / "demo-logins.txt"
+        for line in path.read_text().splitlines() if path.exists() else []:
+            match = LOGIN_LINE.match(line)
+            if match:
+                logins.append(Login(match["user"], match["role"].strip(), match["key"] or ""))
+        return logins
+
+    def login_for(self, role: str) -> Login:
+        return next(x for x in self.demo_logins() if x.role == role)
 
     # --- running commands ------------------------------------------------------------
 
@@ -444,7 +470,7 @@ class Stage:
         self.manage("compilemessages", "--ignore=.venv", "--verbosity=0")
         if demo:
             log("loading the demo union")
-            self.manage("load_demo", capture=True)
+            (self.root / "demo-logins.txt").write_text(self.manage("load_demo", capture=True))
         self._app_processes()
         self._nginx()
         for node in WEB_NODES:
