@@ -361,6 +361,7 @@ class Stage:
         *,
         https_port: int | None = None,
         demo: bool = True,
+        apps: bool = True,
         stripe: bool = False,
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
@@ -369,7 +370,7 @@ class Stage:
         root.chmod(0o711)  # nginx's workers (nobody) reach the static files below
         stage = cls._configure(root, https_port, stripe, extra_env or {}, keep)
         try:
-            stage._bring_up(demo=demo)
+            stage._bring_up(demo=demo, apps=apps)
             yield stage
         finally:
             stage.shut_down()
@@ -455,7 +456,7 @@ class Stage:
             for path in paths:
                 shutil.chown(path, user)
 
-    def _bring_up(self, *, demo: bool) -> None:
+    def _bring_up(self, *, demo: bool, apps: bool = True) -> None:
         started = time.monotonic()
         (self.root / "logs").mkdir()
         (self.root / "shared" / "media").mkdir(parents=True)
@@ -471,17 +472,23 @@ class Stage:
         if demo:
             log("loading the demo union")
             (self.root / "demo-logins.txt").write_text(self.manage("load_demo", capture=True))
-        self._app_processes()
-        self._nginx()
-        for node in WEB_NODES:
-            self.wait_http(node=node)
-        self.wait_http()
+        if apps:  # without: the databases only (the restore drill)
+            self._app_processes()
+            self._nginx()
+            for node in WEB_NODES:
+                self.wait_http(node=node)
+            self.wait_http()
         log(f"up in {time.monotonic() - started:.0f} s")
 
     def _postgres(self) -> None:
+        self.create_cluster()
+        log(f"PostgreSQL on {HOST}:{self.pg_port}")
+
+    def create_cluster(self) -> None:
+        """A new, empty PostgreSQL cluster with the solidaire role and database, started."""
         data = self.root / "pgdata"
         sock = self.root / "pgsock"
-        sock.mkdir()
+        sock.mkdir(exist_ok=True)
         self._chown_pg(sock)
         data.mkdir(mode=0o700)
         self._chown_pg(data)
@@ -498,9 +505,6 @@ class Stage:
         self.pg("createuser", "-h", HOST, "-p", str(self.pg_port), "-U", "postgres", "solidaire")
         self.pg("createdb", "-h", HOST, "-p", str(self.pg_port), "-U", "postgres",
                 "--owner=solidaire", "solidaire")  # fmt: skip
-        # Migrations create the pgcrypto-free schema as the owner; the tests' checks read
-        # it as postgres.
-        log(f"PostgreSQL on {HOST}:{self.pg_port}")
 
     def _pgbouncer(self) -> None:
         folder = self.root / "pgbouncer"

@@ -30,9 +30,11 @@ def signed(payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET) -> str:
     return f"t={t},v1={digest}"
 
 
-def card_events(tag: str, count: int, duplicates: float = 0.10, seed: int = 7) -> list[bytes]:
-    """`count` checkout.session.completed events for the tag's members (cus_TAG_i, 1,000
-    XOF each), plus `duplicates` of them delivered again, shuffled together."""
+def card_events(
+    tag: str, count: int, duplicates: float = 0.10, seed: int = 7, first: int = 0
+) -> list[bytes]:
+    """`count` checkout.session.completed events for the tag's members (cus_TAG_i from
+    i = first, 1,000 XOF each), plus `duplicates` of them delivered again, shuffled."""
     bodies = [
         json.dumps(
             stripe_events.checkout_completed(
@@ -43,7 +45,7 @@ def card_events(tag: str, count: int, duplicates: float = 0.10, seed: int = 7) -
                 payment_intent=f"pi_{tag}_{i}",
             )
         ).encode()
-        for i in range(count)
+        for i in range(first, first + count)
     ]
     rng = random.Random(seed)
     deliveries = bodies + [rng.choice(bodies) for _ in range(round(count * duplicates))]
