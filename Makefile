@@ -14,6 +14,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 STAGE_ARGS ?=
 DRILL_ARGS ?=
+STAGE_BENCH_ARGS ?=
 
 # Install $(1) (Debian packages) when running as root, else print the command and fail.
 define apt_install
@@ -85,8 +86,13 @@ test: $(VENV)/.installed-dev test-deps
 	$(MANAGE) compilemessages $(I18N_IGNORE)
 	tests/with_services.sh $(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-dev services-deps
-	tests/with_services.sh $(BIN)/python -m tests.bench $(BENCH_ARGS)
+# tests/bench (each section against its baseline), then the production shape (webhook
+# through nginx, mixed load on one node and two); both written to docs/benchmarks.md.
+bench: $(VENV)/.installed-dev stage-deps
+	@mkdir -p var
+	tests/with_services.sh $(BIN)/python -m tests.bench $(BENCH_ARGS) | tee var/bench-sections.txt
+	$(BIN)/python -m tests.stage.bench $(STAGE_BENCH_ARGS) \
+		--sections-output var/bench-sections.txt --write docs/benchmarks.md
 
 # Two web nodes behind nginx (TLS), pgbouncer, PostgreSQL, Redis, two workers and a beat,
 # with the demo union, on 127.0.0.1 until Ctrl-C.

@@ -93,7 +93,7 @@ def seed(tag: str, members: int, applicants: int) -> dict[str, Any]:
         )
 
     def person(i: int, status: str) -> Member:
-        number = f"{tag}-{i:05d}" if status == MemberStatus.ACTIVE else ""
+        number = f"{tag}-{i:05d}" if status == MemberStatus.ACTIVE else None
         return Member(
             branch=branch,
             number=number,

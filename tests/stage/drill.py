@@ -62,16 +62,17 @@ class Report:
 
 
 def actions(stage: Stage, *args: str) -> dict[str, Any]:
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "tests.stage.actions", *args],
         cwd=REPO,
         env=stage.node_env("driver"),
-        check=True,
         capture_output=True,
         text=True,
         timeout=900,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    )
+    if done.returncode:
+        raise RuntimeError(f"actions {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def record_in_background(stage: Stage, tag: str, **counts: float) -> subprocess.Popen[str]:
