@@ -25,6 +25,7 @@ from cms import views
 from cms.admin_guard import second_factor_required
 from cms.feeds import NewsAtomFeed, NewsFeed
 from cms.sitemap import PagesSitemap
+from union.http import safe_next
 
 
 def admin_login(request: HttpRequest) -> HttpResponseRedirect:
@@ -35,7 +36,7 @@ def admin_login(request: HttpRequest) -> HttpResponseRedirect:
     """
     if request.user.is_authenticated:
         raise PermissionDenied
-    next_url = request.GET.get("next") or reverse("wagtailadmin_home")
+    next_url = safe_next(request, reverse("wagtailadmin_home"))
     return HttpResponseRedirect(f"{reverse('union:login')}?{urlencode({'next': next_url})}")
 
 

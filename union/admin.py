@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from union.http import safe_next
 from union.models import AuditEvent, Branch, RoleAssignment
 
 
@@ -52,7 +53,7 @@ def _superuser_with_second_factor(request: HttpRequest) -> bool:
 
 def _admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
     """The admin has no login form of its own: our login, then the second factor."""
-    next_url = request.GET.get("next") or reverse("admin:index")
+    next_url = safe_next(request, reverse("admin:index"))
     if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr,attr-defined]
         raise PermissionDenied  # signed in with both factors, but not a superuser
     if request.user.is_authenticated:

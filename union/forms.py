@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 _FORBIDDEN_NAME = re.compile(r"[<>{}\[\]\\`$=;\x00-\x1f\x7f]")
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to a form, next to the right field when it names one."""
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to a form, next to the right field when it names one.
+
+    Every app's views use this one (a field the form lacks becomes a form-wide error).
+    """
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)

@@ -288,6 +288,7 @@ class AuditAction(models.TextChoices):
     ROLE_ASSIGN = "role.assign", _("Assigned a role")
     ROLE_END = "role.end", _("Ended a role")
     LOGIN_CODE = "account.code", _("Issued a set-password code")
+    TWO_FACTOR = "account.2fa", _("Set up a second factor")
     VOTE_CREATE = "vote.create", _("Created a vote")
     VOTE_SCHEDULE = "vote.schedule", _("Scheduled a vote")
     VOTE_OPEN = "vote.open", _("Opened a vote and froze its roll")

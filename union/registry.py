@@ -31,7 +31,7 @@ Label = str | Promise
 # --- Audit actions -------------------------------------------------------------------
 
 AUDIT_ACTION_MAX_LENGTH = 32  # union.models.AuditEvent.action
-_AUDIT_ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_AUDIT_ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9][a-z0-9_]*$")
 _audit_actions: dict[str, Label] = {}
 
 

@@ -9,6 +9,7 @@ message in the outbox, which sends it after commit.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -112,6 +113,51 @@ def record_payment(
     payment message to members who agreed to be contacted.
     """
     require(actor, Perm.RECORD_PAYMENT, member.branch_id)
+    slip = _validate_counter_payment(
+        method=method, receipt_number=receipt_number, provider=provider, external_id=external_id
+    )
+    with transaction.atomic():
+        booked = _book_counter_payment(
+            actor=actor,
+            member_id=member.pk,
+            slip=slip,
+            amount=amount,
+            currency=currency,
+            paid_on=paid_on,
+        )
+        if booked.repeat:
+            return booked.entry
+        _after_counter_payment(booked)
+        record_access(
+            actor=actor,
+            action=DuesAction.PAYMENT,
+            target=_target(booked.entry),
+            branch=booked.entry.branch,
+        )
+    return booked.entry
+
+
+@dataclass(frozen=True)
+class _CounterSlip:
+    """What the officer wrote on the counter form, checked and normalised."""
+
+    method: str
+    provider: str
+    external_id: str
+    receipt_number: str
+
+
+@dataclass(frozen=True)
+class _Booked:
+    entry: LedgerEntry
+    member: Member  # as the entry left them: paying may have reinstated them
+    repeat: bool  # the same receipt was recorded before: nothing new was written
+
+
+def _validate_counter_payment(
+    *, method: str, receipt_number: str, provider: str, external_id: str
+) -> _CounterSlip:
+    """The checks that need only the form: a counter method, its details, a receipt number."""
     method_provider = providers.PROVIDERS.get(method)
     if method_provider is None or not method_provider.at_counter:
         raise ValidationError({"method": _("Choose cash or mobile money.")}, code="method")
@@ -122,84 +168,111 @@ def record_payment(
             {"receipt_number": _("Enter the number printed on the receipt (letters and digits).")},
             code="receipt",
         )
-    with transaction.atomic():
-        member = lock_member(member.pk)
-        plan = _plan(member)
-        _check_amount(amount, currency, plan)
-        if member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
-            raise ValidationError(_("Only active or lapsed members pay dues."), code="status")
-        today = money.local_today(member.branch.time_zone)
-        if paid_on > today or paid_on < today - BACKDATE_LIMIT:
-            raise ValidationError(
-                {"paid_on": _("The date must be today or within the last three months.")},
-                code="date",
-            )
-        # The branch lock orders this entry against a close of the cash book: either the
-        # entry is in the day's totals or it is refused, never counted after them.
-        Branch.objects.select_for_update(no_key=True).filter(pk=member.branch_id).first()
-        if CashBookClose.objects.filter(branch_id=member.branch_id, day=paid_on).exists():
-            raise ValidationError(
-                {"paid_on": _("The cash book for that day is closed.")}, code="closed"
-            )
-        same_receipt = LedgerEntry.objects.filter(
-            branch_id=member.branch_id, receipt_number=receipt_number
-        ).first()
-        if same_receipt is not None:
-            if (
-                same_receipt.member_id == member.pk
-                and same_receipt.amount == -amount
-                and same_receipt.method == method
-            ):
-                return same_receipt
-            raise ValidationError(
-                {
-                    "receipt_number": _("Receipt number %(number)s is already used in this branch.")
-                    % {"number": receipt_number}
-                },
-                code="receipt_used",
-            )
-        if (
-            details.external_id
-            and LedgerEntry.objects.filter(
-                method=method,
-                provider=details.provider,
-                external_id=details.external_id,
-                kind=EntryKind.PAYMENT,
-            ).exists()
-        ):
-            raise ValidationError(
-                {"external_id": _("This transaction reference is already recorded.")},
-                code="reference_used",
-            )
-        try:
-            with transaction.atomic():
-                entry = LedgerEntry.objects.create(
-                    member=member,
-                    branch_id=member.branch_id,
-                    kind=EntryKind.PAYMENT,
-                    amount=-amount,
-                    currency=currency,
-                    booked_on=paid_on,
-                    method=method,
-                    provider=details.provider,
-                    external_id=details.external_id,
-                    receipt_number=receipt_number,
-                    needs_confirmation=amount > plan.confirm_threshold,
-                    recorded_by=actor,
-                )
-        except IntegrityError as exc:
-            # Another officer used the number (or reference) a moment ago.
-            raise ValidationError(
-                _("This receipt number or reference was just recorded by someone else."),
-                code="conflict",
-            ) from exc
-        if not entry.needs_confirmation:
-            member = _counted(member, entry)
-            _notify_payment(member, entry)
-        record_access(
-            actor=actor, action=DuesAction.PAYMENT, target=_target(entry), branch=entry.branch
+    return _CounterSlip(
+        method=method,
+        provider=details.provider,
+        external_id=details.external_id,
+        receipt_number=receipt_number,
+    )
+
+
+def _book_counter_payment(
+    *, actor: User, member_id: int, slip: _CounterSlip, amount: int, currency: str, paid_on: date
+) -> _Booked:
+    """Write the payment row under the member's lock, after the checks that need the
+    database, and let it count at once when it is below the confirmation threshold.
+    Call inside the caller's transaction."""
+    member = lock_member(member_id)
+    plan = _plan(member)
+    _check_amount(amount, currency, plan)
+    if member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
+        raise ValidationError(_("Only active or lapsed members pay dues."), code="status")
+    today = money.local_today(member.branch.time_zone)
+    if paid_on > today or paid_on < today - BACKDATE_LIMIT:
+        raise ValidationError(
+            {"paid_on": _("The date must be today or within the last three months.")},
+            code="date",
         )
-    return entry
+    # The branch lock orders this entry against a close of the cash book: either the
+    # entry is in the day's totals or it is refused, never counted after them.
+    Branch.objects.select_for_update(no_key=True).filter(pk=member.branch_id).first()
+    if CashBookClose.objects.filter(branch_id=member.branch_id, day=paid_on).exists():
+        raise ValidationError(
+            {"paid_on": _("The cash book for that day is closed.")}, code="closed"
+        )
+    earlier = _earlier_entry(member=member, slip=slip, amount=amount)
+    if earlier is not None:
+        return _Booked(entry=earlier, member=member, repeat=True)
+    try:
+        with transaction.atomic():
+            entry = LedgerEntry.objects.create(
+                member=member,
+                branch_id=member.branch_id,
+                kind=EntryKind.PAYMENT,
+                amount=-amount,
+                currency=currency,
+                booked_on=paid_on,
+                method=slip.method,
+                provider=slip.provider,
+                external_id=slip.external_id,
+                receipt_number=slip.receipt_number,
+                needs_confirmation=amount > plan.confirm_threshold,
+                recorded_by=actor,
+            )
+    except IntegrityError as exc:
+        # Another officer used the number (or reference) a moment ago.
+        raise ValidationError(
+            _("This receipt number or reference was just recorded by someone else."),
+            code="conflict",
+        ) from exc
+    if not entry.needs_confirmation:
+        member = _counted(member, entry)
+    return _Booked(entry=entry, member=member, repeat=False)
+
+
+def _earlier_entry(*, member: Member, slip: _CounterSlip, amount: int) -> LedgerEntry | None:
+    """The entry this very payment was recorded as before (a double submission), or None
+    if its receipt number and reference are unused; ValidationError if either was used for
+    something else."""
+    same_receipt = LedgerEntry.objects.filter(
+        branch_id=member.branch_id, receipt_number=slip.receipt_number
+    ).first()
+    if same_receipt is not None:
+        if (
+            same_receipt.member_id == member.pk
+            and same_receipt.amount == -amount
+            and same_receipt.method == slip.method
+        ):
+            return same_receipt
+        raise ValidationError(
+            {
+                "receipt_number": _("Receipt number %(number)s is already used in this branch.")
+                % {"number": slip.receipt_number}
+            },
+            code="receipt_used",
+        )
+    if (
+        slip.external_id
+        and LedgerEntry.objects.filter(
+            method=slip.method,
+            provider=slip.provider,
+            external_id=slip.external_id,
+            kind=EntryKind.PAYMENT,
+        ).exists()
+    ):
+        raise ValidationError(
+            {"external_id": _("This transaction reference is already recorded.")},
+            code="reference_used",
+        )
+    return None
+
+
+def _after_counter_payment(booked: _Booked) -> None:
+    """Tell the member, with the receipt number, once the payment counts: the message is
+    an outbox row now and goes out after commit. A payment waiting for a second officer
+    says nothing yet (confirm_payment tells them)."""
+    if not booked.entry.needs_confirmation:
+        _notify_payment(booked.member, booked.entry)
 
 
 def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:

@@ -2,24 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.http import Http404
 
 from dues import selectors
 from dues.models import LedgerEntry
 from union.models import Branch, Member
 from union.permissions import Perm
 from union.views.guards import OfficeRequest
-
-
-def form_errors(form: Any, exc: ValidationError) -> None:
-    """Show a service's ValidationError next to the right field of the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def chosen_branch(request: OfficeRequest, perm: Perm = Perm.VIEW_LEDGER) -> Branch:
@@ -46,10 +35,3 @@ def entry_in_scope(request: OfficeRequest, public_id: Any) -> LedgerEntry:
     if entry is None:
         raise Http404
     return entry
-
-
-def safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default

@@ -17,8 +17,10 @@ from dues.audit import DuesAction
 from dues.forms import PaymentForm, RateForm, ReversalForm, SearchForm, WaiverForm
 from dues.models import DuesAccount, EntryKind, Method, Rate
 from dues.services import ledger, plans
-from dues.views.common import entry_in_scope, form_errors, member_in_scope, safe_next
+from dues.views.common import entry_in_scope, member_in_scope
 from union import permissions
+from union.forms import add_service_errors
+from union.http import safe_next
 from union.models import Member
 from union.permissions import Perm
 from union.selectors import search_q
@@ -117,7 +119,7 @@ def record_payment(request: OfficeRequest, public_id: str) -> HttpResponse:
                 external_id=data["external_id"] if data["method"] == Method.MOBILE_MONEY else "",
             )
         except ValidationError as exc:
-            form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if entry.needs_confirmation and not hasattr(entry, "confirmation"):
                 messages.warning(
@@ -147,7 +149,7 @@ def grant_waiver(request: OfficeRequest, public_id: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Waiver granted."))
             return redirect("dues:member_account", public_id=member.public_id)
@@ -188,7 +190,7 @@ def reverse_entry(request: OfficeRequest, public_id: str) -> HttpResponse:
                 actor=request.user, entry=entry, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Entry corrected."))
             return redirect("dues:member_account", public_id=entry.member.public_id)

@@ -24,8 +24,9 @@ from dues.models import DuesPlan, Method
 from dues.selectors import counts_q
 from dues.services import cashbook, exports, plans
 from dues.tables import ArrearsTable, LedgerTable
-from dues.views.common import chosen_branch, form_errors
+from dues.views.common import chosen_branch
 from union import permissions
+from union.forms import add_service_errors
 from union.models import Branch
 from union.pagination import paginate
 from union.permissions import Perm
@@ -202,7 +203,7 @@ def plan(request: OfficeRequest, code: str) -> HttpResponse:
         try:
             plans.set_dues_plan(actor=request.user, branch=branch, **form.cleaned_data)
         except ValidationError as exc:
-            form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Dues plan saved. It applies from the next monthly dues."))
             return redirect(f"{reverse('dues:dashboard')}?branch={branch.code}")

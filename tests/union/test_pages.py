@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.http import HttpResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from cms import quick_exit
 from cms.quick_exit import csp_source
@@ -98,10 +98,8 @@ def site(client, login, request, bamako):
 
 
 def _office(name: str, *args: object) -> str:
-    try:
-        return reverse(f"union:{name}", args=args)
-    except NoReverseMatch:
-        pytest.skip(f"union:{name} is not in the urlconf yet")
+    # No skip for a name the urlconf lacks: a page left unchecked would pass unnoticed.
+    return reverse(f"union:{name}", args=args)
 
 
 Spec = Callable[[Member, Member], tuple[str | None, str, bool, str]]

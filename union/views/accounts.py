@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
@@ -20,7 +19,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from union import permissions
 from union.forms import ContactDetailsForm, SetPasswordWithCodeForm
+from union.http import safe_next
 from union.middleware import remember_member_language
+from union.services import accounts as account_services
 from union.services import members as member_services
 from union.views.guards import OfficeRequest
 
@@ -40,13 +41,6 @@ class LoginView(auth_views.LoginView):
         return url
 
 
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
 def _qr_data_uri(uri: str) -> str:
     svg = segno.make(uri, error="m").svg_inline(scale=4)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
@@ -57,25 +51,26 @@ def _qr_data_uri(uri: str) -> str:
 def two_factor(request: OfficeRequest) -> HttpResponse:
     """Set up (first time) or check the TOTP code of an office bearer."""
     user = request.user
-    next_url = _safe_next(request, "/office/")
+    next_url = safe_next(request, "/office/")
     if user.is_verified():  # type: ignore[attr-defined]
         return redirect(next_url)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     setting_up = device is None
     if device is None:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or (
-            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-        )
+        device = account_services.start_two_factor(user=user)
     error = ""
     if request.method == "POST":
         token = "".join(ch for ch in request.POST.get("token", "") if ch.isdigit())
-        if token and device.verify_token(token):
+        try:
             if setting_up:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
+                device = account_services.confirm_two_factor(user=user, device=device, token=token)
+            elif not (token and device.verify_token(token)):
+                raise ValidationError(account_services.WRONG_CODE)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
             otp_login(request, device)
             return redirect(next_url)
-        error = _("That code is not right, or it has expired. Try the newest code.")
     context: dict[str, Any] = {"setting_up": setting_up, "error": error, "next": next_url}
     if setting_up:
         secret = base64.b32encode(device.bin_key).decode().rstrip("=")
