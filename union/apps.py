@@ -37,5 +37,10 @@ class UnionConfig(AppConfig):
             schedule=crontab(minute="*"),
         )
         registry.register_periodic_job(
+            "sweep-import-jobs",
+            task="union.tasks.sweep_import_jobs",
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
             "vote-clock", task="union.votes.tasks.run_vote_clock", schedule=crontab(minute="*")
         )

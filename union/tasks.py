@@ -35,3 +35,19 @@ def sweep_notifications() -> int:
     ids = notifications.due_for_resend()
     queue_notifications(ids)
     return len(ids)
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def run_import_job(job_id: int) -> str:
+    """Check or import a register in the background (union.imports.jobs); safe to repeat."""
+    from union.imports import jobs
+
+    return jobs.run_step(job_id)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def sweep_import_jobs() -> int:
+    """Every minute: queue again the import steps whose task or worker was lost."""
+    from union.imports import jobs
+
+    return jobs.sweep_stale()

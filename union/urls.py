@@ -10,7 +10,7 @@ from django.views.i18n import set_language
 from cms import urls as cms_urls
 from cms import views as cms_views
 from union.health import health
-from union.views import accounts, office, public, transfer
+from union.views import accounts, import_jobs, office, public, transfer
 
 union_patterns = [
     path("", cms_views.home, name="home"),  # the public site's home page
@@ -33,6 +33,7 @@ union_patterns = [
     path("office/roles/", office.role_list, name="roles"),
     path("office/roles/<int:pk>/end/", office.role_end, name="role_end"),
     path("office/import/", transfer.import_members, name="import_members"),
+    path("office/import/<uuid:public_id>/", import_jobs.import_job, name="import_job"),
     path("office/export/", transfer.export_members, name="export_members"),
 ]
 

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.stage.client import Browser
 from tests.stage.cluster import WORKERS, Stage
@@ -122,6 +123,61 @@ def check_import(stage: Stage) -> Result:
         ok,
         f"preview on A {preview.status} ({rows} rows), confirm on B {confirm.status}, "
         f"{imported} members in the table; the officer told so on B: {told is not None}",
+    )
+
+
+def check_background_import(stage: Stage, rows: int = 4000) -> Result:
+    """A register large enough for the worker: uploaded on A, followed and confirmed on B,
+    finished on A; the page and its JSON figures from whichever node."""
+    columns = shell(
+        stage,
+        "import json; from union.resources import REGISTER_COLUMNS as c; print(json.dumps(c))",
+    )
+    values = {
+        "working_name": "Stage background {i}",
+        "branch": "BKO",
+        "status": "active",
+        "joined_on": "2026-01-15",
+        "number": "BGI-{i:05d}",
+        "notes": "Imported by the stage check, a line long enough to make the file large",
+    }
+    lines = [",".join(columns)]
+    for i in range(rows):
+        lines.append(",".join(values.get(col, "").format(i=i) for col in columns))
+    data = ("\n".join(lines) + "\n").encode()
+    coordinator = stage.login_for("National coordinator")
+    browser = Browser(stage, node="web-a")
+    browser.login(coordinator.username, coordinator.password, coordinator.totp_key)
+    browser.get("/office/import/")
+    upload = browser.post("/office/import/", {}, files={"file": ("big.csv", data, "text/csv")})
+    page = urlsplit(upload.location).path
+    if upload.status != 302 or "/office/import/" not in page:
+        return Result("large import in the worker across nodes", False, f"upload {upload.status}")
+    seen: list[str] = []
+
+    def status_on(node: str) -> str:
+        figures = json.loads(browser.via(node).get(page + "?format=json").body)
+        seen.append(f"{node[-1]}:{figures['status']}({figures['checked']}/{figures['written']})")
+        return str(figures["status"])
+
+    wait_until(lambda: status_on("web-b") != "checking", timeout=300, step=1)
+    preview = browser.via("web-b").get(page)
+    confirm = browser.via("web-b").post(page, {"confirm": "1"})
+    wait_until(lambda: status_on("web-a") not in ("importing", "previewed"), timeout=300, step=1)
+    imported = stage.psql("SELECT count(*) FROM union_member WHERE number LIKE 'BGI-%'")
+    ok = (
+        len(data) > 256 * 1024
+        and preview.status == 200
+        and confirm.status == 302
+        and imported == str(rows)
+        and seen[-1].startswith("a:done")
+    )
+    return Result(
+        "large import in the worker across nodes",
+        ok,
+        f"{len(data) / 1024:.0f} KiB, {rows} rows uploaded on A; preview on B, confirmed on B "
+        f"({confirm.status}); statuses seen {seen[0]} ... {seen[-1]} ({len(seen)} polls); "
+        f"{imported} members in the table",
     )
 
 
@@ -314,6 +370,7 @@ def check_sweeper(stage: Stage, count: int = 200) -> Result:
 CHECKS: dict[str, Callable[[Stage], Result]] = {
     "sessions": check_sessions,
     "import": check_import,
+    "background-import": check_background_import,
     "rendition": check_rendition,
     "cache": check_cache,
     "lockout": check_lockout,

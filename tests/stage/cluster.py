@@ -312,7 +312,10 @@ class Stage:
         self.pg("pg_ctl", "-D", str(self.root / "pgdata"), "-l", logfile, "-w", "-t", "60", "start")
 
     def restart_postgres(self) -> None:
-        self.pg("pg_ctl", "-D", str(self.root / "pgdata"), "-m", "fast", "-w", "restart")
+        # Stop and start rather than `pg_ctl restart`, which would start the server with
+        # our pipes as its output (and this call would wait for them to close).
+        self.stop_postgres()
+        self.start_postgres()
 
     def wait_http(
         self, path: str = "/health/", timeout: float = 90, node: str | None = None
