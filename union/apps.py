@@ -42,5 +42,10 @@ class UnionConfig(AppConfig):
             schedule=crontab(minute="*"),
         )
         registry.register_periodic_job(
+            "sweep-export-jobs",
+            task="union.tasks.sweep_export_jobs",
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
             "vote-clock", task="union.votes.tasks.run_vote_clock", schedule=crontab(minute="*")
         )

@@ -440,4 +440,47 @@ class ImportJob(models.Model):
         return self.status in (ImportJobStatus.CHECKING, ImportJobStatus.IMPORTING)
 
 
+class ExportJobStatus(models.TextChoices):
+    RUNNING = "running", _("Preparing the file")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Not exported")
+    EXPIRED = "expired", _("Expired")
+
+
+class ExportJob(models.Model):
+    """A large register export made by a worker (union.imports.export_jobs).
+
+    The file waits, encrypted, in the private storage under `token` until it is
+    downloaded or expires; the audit row is written when it is made, as for any export.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey(
+        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fmt = models.CharField(max_length=4)  # csv or xlsx
+    status = models.CharField(
+        max_length=8, choices=ExportJobStatus.choices, default=ExportJobStatus.RUNNING
+    )
+    rows = models.PositiveIntegerField(default=0)  # members in the file
+    filename = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    token = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="exportjob_queue")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"
+
+    @property
+    def running(self) -> bool:
+        return self.status == ExportJobStatus.RUNNING
+
+
 from union.votes.models import *  # noqa: E402, F403 - votes are union models

@@ -51,3 +51,19 @@ def sweep_import_jobs() -> int:
     from union.imports import jobs
 
     return jobs.sweep_stale()
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def run_export_job(job_id: int) -> str:
+    """Make a large register export in the background (union.imports.export_jobs)."""
+    from union.imports import export_jobs
+
+    return export_jobs.run(job_id)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def sweep_export_jobs() -> int:
+    """Every minute: make again the exports whose worker was lost; forget old files."""
+    from union.imports import export_jobs
+
+    return export_jobs.sweep_stale()

@@ -35,6 +35,7 @@ union_patterns = [
     path("office/import/", transfer.import_members, name="import_members"),
     path("office/import/<uuid:public_id>/", import_jobs.import_job, name="import_job"),
     path("office/export/", transfer.export_members, name="export_members"),
+    path("office/export/<uuid:public_id>/", import_jobs.export_job, name="export_job"),
 ]
 
 urlpatterns = [

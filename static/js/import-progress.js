@@ -1,4 +1,4 @@
-// Live figures on an import's page. Without this script the page reloads itself
+// Live figures on the page of an import or export run by a worker. Without this script the page reloads itself
 // (meta refresh); with it, the figures update in place and the page reloads once, when
 // the work is done. No data leaves the site: it asks the page's own address.
 (function () {
@@ -17,9 +17,9 @@
           var cell = box.querySelector('[data-figure="' + name + '"]');
           if (cell) { cell.textContent = data[name]; }
         });
-        if (bar && data.read) {
-          bar.max = data.read;
-          bar.value = data.status === "importing" ? data.written : data.checked;
+        if (bar && data.total) {
+          bar.max = data.total;
+          bar.value = data.done;
         }
         window.setTimeout(tick, 1000);
       })

@@ -158,8 +158,14 @@ def http_lines(load: Load, marks: list[tuple[str, float, float]]) -> tuple[list[
     lines = [f"HTTP overall: {dict(load.summary())} ({len(load.outcomes)} requests)"]
     for label, since, until in marks:
         lines.append(f"HTTP {label}: {dict(load.summary(since, until))}")
-    errors = sum(n for status, n in load.summary().items() if status.startswith("50"))
-    errors -= load.summary().get("503", 0)  # the database drill's clean answer
+    failed = Counter(
+        f"{o.kind} {o.status or 'no answer'}" for o in load.outcomes if o.status not in (200, 302)
+    )
+    if failed:
+        lines.append(f"failed requests by kind: {dict(failed)}")
+    # A 500 is a bug. 503 is the database drill's clean answer; 502 is a request a web node
+    # was answering when it died (nginx does not send a POST twice): counted, not errors.
+    errors = sum(n for status, n in load.summary().items() if status in ("500", "504"))
     return lines, errors
 
 

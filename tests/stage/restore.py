@@ -227,12 +227,14 @@ def drill(keep: bool) -> int:
         # --- restore into a fresh cluster --------------------------------------------
         started = time.monotonic()
         stage.create_cluster()
-        subprocess.run(
-            [*stage.as_pg, str(pg_bindir() / "pg_restore"), "--exit-on-error",
-             "-h", HOST, "-p", str(stage.pg_port), "-U", "postgres", "--dbname=solidaire",
-             str(dump)],
-            check=True, timeout=900, cwd=stage.root, capture_output=True,
-        )  # fmt: skip
+        with dump.open("rb") as backup:  # on stdin: the dump stays readable by root only
+            restored = subprocess.run(
+                [*stage.as_pg, str(pg_bindir() / "pg_restore"), "--exit-on-error",
+                 "-h", HOST, "-p", str(stage.pg_port), "-U", "postgres", "--dbname=solidaire"],
+                stdin=backup, timeout=900, cwd=stage.root, capture_output=True, text=True,
+            )  # fmt: skip
+        if restored.returncode:
+            raise RuntimeError(f"pg_restore failed:\n{restored.stderr[-2000:]}")
         media.parent.mkdir(parents=True, exist_ok=True)
         with tarfile.open(backups / "media.tar.gz") as tar:
             tar.extractall(media.parent, filter="data")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from tests.factories import MemberFactory
 from tests.union.test_import_export import IMPORT_URL, _csv
 from union.imports import jobs
-from union.models import AuditAction, AuditEvent, ImportJob, ImportJobStatus, Member
+from union.models import AuditAction, AuditEvent, ExportJob, ImportJob, ImportJobStatus, Member
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +90,15 @@ def test_while_it_runs_the_page_reloads_itself_and_answers_json(client, login, s
     assert '<meta http-equiv="refresh"' in body
     assert "<progress" in body and "js/import-progress.js" in body
     assert response["Cache-Control"] == "no-store"
-    assert figures == {"status": "checking", "running": True, "read": 0, "checked": 0, "written": 0}
+    assert figures == {
+        "status": "checking",
+        "running": True,
+        "read": 0,
+        "checked": 0,
+        "written": 0,
+        "total": 0,
+        "done": 0,
+    }
 
 
 def test_another_officer_never_sees_someone_elses_import(
@@ -160,3 +168,50 @@ def test_small_files_are_still_checked_in_the_request(client, login, secretary, 
     assert response.status_code == 200
     assert "Import 1 row" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+# --- Exports -------------------------------------------------------------------------
+
+
+def test_a_large_export_is_made_by_the_worker_and_downloaded_from_its_page(
+    client, login, secretary, segou, settings, django_capture_on_commit_callbacks
+):
+    settings.EXPORT_BACKGROUND_ROWS = 0
+    MemberFactory(branch=secretary.branch, working_name="Rokia", phone="+22370000077")
+    MemberFactory(branch=segou, working_name="Elsewhere")
+    login(client, secretary)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("union:export_members"), {"format": "csv"})
+    job = ExportJob.objects.get()
+    page = reverse("union:export_job", args=[job.public_id])
+    assert response["Location"] == page
+    assert "Download the file" in client.get(page).content.decode()
+    download = client.get(page, {"download": "1"})
+
+    text = download.content.decode("utf-8-sig")
+    assert download["Content-Disposition"].startswith('attachment; filename="register-all-')
+    assert "Rokia" in text and "'+22370000077" in text  # the same columns as in the request
+    assert "Elsewhere" not in text
+    assert AuditEvent.objects.filter(action=AuditAction.MEMBER_EXPORT).count() == 1
+    # The file is encrypted where it waits.
+    assert b"Rokia" not in b"".join(p.read_bytes() for p in settings_private(settings))
+    other = Client()
+    login(other, secretary)  # the same officer on another device: fine
+    assert other.get(page, {"download": "1"}).status_code == 200
+
+
+def test_small_exports_still_stream_in_the_request(client, login, secretary):
+    MemberFactory(branch=secretary.branch, working_name="Rokia")
+    login(client, secretary)
+
+    response = client.post(reverse("union:export_members"), {"format": "csv"})
+
+    assert response.status_code == 200 and response.streaming
+    assert not ExportJob.objects.exists()
+
+
+def settings_private(settings) -> list:
+    from pathlib import Path
+
+    return list(Path(settings.STORAGES["private"]["OPTIONS"]["location"]).rglob("*.bin"))

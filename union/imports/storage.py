@@ -32,24 +32,25 @@ def _storage() -> Storage:
     return storages["private"]
 
 
-def _name(token: str) -> str | None:
-    return f"{FOLDER}/{token}.bin" if _TOKEN.match(token or "") else None
+def _name(token: str, folder: str = FOLDER) -> str | None:
+    return f"{folder}/{token}.bin" if _TOKEN.match(token or "") else None
 
 
-def save_pending(data: bytes) -> str:
-    """Store the upload encrypted; return the token that finds it again."""
-    sweep_expired()
+def save_pending(data: bytes, folder: str = FOLDER) -> str:
+    """Store the upload encrypted; return the token that finds it again. Also used for
+    exports waiting to be downloaded (folder "exports")."""
+    sweep_expired(folder)
     token = secrets.token_urlsafe(32)
-    name = _storage().save(f"{FOLDER}/{token}.bin", ContentFile(fernet().encrypt(data)))
-    if name != f"{FOLDER}/{token}.bin":  # a 256-bit token never collides; be sure anyway
+    name = _storage().save(f"{folder}/{token}.bin", ContentFile(fernet().encrypt(data)))
+    if name != f"{folder}/{token}.bin":  # a 256-bit token never collides; be sure anyway
         _storage().delete(name)
-        raise RuntimeError("pending import name taken")
+        raise RuntimeError("pending file name taken")
     return token
 
 
-def load_pending(token: str) -> bytes | None:
-    """The stored upload, or None if the token is unknown, malformed or expired."""
-    name = _name(token)
+def load_pending(token: str, folder: str = FOLDER) -> bytes | None:
+    """The stored file, or None if the token is unknown, malformed or expired."""
+    name = _name(token, folder)
     if name is None:
         return None
     try:
@@ -60,27 +61,27 @@ def load_pending(token: str) -> bytes | None:
     try:
         return fernet().decrypt(sealed, ttl=PENDING_SECONDS)
     except InvalidToken:
-        discard_pending(token)
+        discard_pending(token, folder)
         return None
 
 
-def discard_pending(token: str) -> None:
-    name = _name(token)
+def discard_pending(token: str, folder: str = FOLDER) -> None:
+    name = _name(token, folder)
     if name is not None:
         with contextlib.suppress(FileNotFoundError):
             _storage().delete(name)
 
 
-def sweep_expired() -> None:
+def sweep_expired(folder: str = FOLDER) -> None:
     storage = _storage()
     limit = timezone.now() - timedelta(seconds=PENDING_SECONDS)
     try:
-        _folders, files = storage.listdir(FOLDER)
+        _folders, files = storage.listdir(folder)
     except FileNotFoundError:
         return
     for filename in files:
         if not filename.endswith(".bin"):
             continue
         with contextlib.suppress(FileNotFoundError):
-            if storage.get_modified_time(f"{FOLDER}/{filename}") < limit:
-                storage.delete(f"{FOLDER}/{filename}")
+            if storage.get_modified_time(f"{folder}/{filename}") < limit:
+                storage.delete(f"{folder}/{filename}")

@@ -209,6 +209,18 @@ class RegisterExport:
     chunks: Iterator[bytes]
 
 
+def _exported_members(actor: AnyUser, branch: Branch | None) -> Any:
+    members = Member.objects.exclude(status__in=[MemberStatus.APPLICANT, MemberStatus.REJECTED])
+    qs = permissions.visible(members, actor, Perm.EXPORT_REGISTER)
+    return qs.filter(branch=branch) if branch is not None else qs
+
+
+def export_size(*, actor: AnyUser, branch: Branch | None = None) -> int:
+    """How many members an export would hold (to choose the request or a worker)."""
+    permissions.require(actor, Perm.EXPORT_REGISTER, branch)
+    return int(_exported_members(actor, branch).count())
+
+
 def export_register(
     *, actor: AnyUser, branch: Branch | None = None, fmt: str = "csv"
 ) -> RegisterExport:
@@ -225,11 +237,8 @@ def export_register(
     resource = MemberResource(
         contact_branch_ids=contact.branch_ids, contact_everywhere=contact.everywhere
     )
-    members = Member.objects.exclude(status__in=[MemberStatus.APPLICANT, MemberStatus.REJECTED])
-    qs = permissions.visible(members, actor, Perm.EXPORT_REGISTER).select_related("branch")
+    qs = _exported_members(actor, branch).select_related("branch")
     qs = qs.order_by("branch__code", "number", "id")
-    if branch is not None:
-        qs = qs.filter(branch=branch)
     if not resource.includes_contact:
         qs = qs.defer("legal_name", "phone", "email", "notes")
     with transaction.atomic():

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from union.imports import jobs
+from union.imports import export_jobs, jobs
 from union.models import ImportJob, ImportJobStatus
 from union.permissions import Perm
 from union.views.guards import office_view
@@ -77,7 +77,16 @@ def import_job(request: HttpRequest, public_id: str) -> HttpResponse:
         return redirect("union:import_job", public_id=job.public_id)
     figures = jobs.progress(job)
     if request.GET.get("format") == "json":
-        figures_json = JsonResponse({"status": job.status, "running": job.running, **figures})
+        done = figures["written"] if job.status == ImportJobStatus.IMPORTING else figures["checked"]
+        figures_json = JsonResponse(
+            {
+                "status": job.status,
+                "running": job.running,
+                **figures,
+                "total": figures["read"],
+                "done": done,
+            }
+        )
         figures_json["Cache-Control"] = "no-store"
         return figures_json
     errors, valid = _rows(job)
@@ -93,5 +102,38 @@ def import_job(request: HttpRequest, public_id: str) -> HttpResponse:
         "statuses": ImportJobStatus,
     }
     response = render(request, "office/import_job.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@office_view(Perm.EXPORT_REGISTER)
+def export_job(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A large export's page: progress while a worker makes it, then the download."""
+    job = export_jobs.job_for(actor=request.user, public_id=public_id)  # type: ignore[arg-type]
+    if job is None:
+        raise Http404
+    written = export_jobs.written(job)
+    if request.GET.get("format") == "json":
+        figures = JsonResponse(
+            {
+                "status": job.status,
+                "running": job.running,
+                "written": written,
+                "total": job.rows,
+                "done": written,
+            }
+        )
+        figures["Cache-Control"] = "no-store"
+        return figures
+    if request.GET.get("download"):
+        data = export_jobs.file_of(job)
+        if data is None:
+            raise Http404
+        download = HttpResponse(data, content_type=job.content_type)
+        download["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+        download["Cache-Control"] = "no-store"
+        return download
+    context = {"job": job, "written": written, "refresh": REFRESH_SECONDS if job.running else 0}
+    response = render(request, "office/export_job.html", context)
     response["Cache-Control"] = "no-store"
     return response

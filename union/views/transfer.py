@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from union import selectors
-from union.imports import jobs, storage
+from union.imports import export_jobs, jobs, storage
 from union.imports.forms import ExportForm, ImportForm
 from union.imports.plan import ImportPlan
 from union.imports.reading import too_big_message
@@ -215,6 +215,14 @@ def export_members(request: HttpRequest) -> HttpResponse:
     branches = selectors.branches_for(request.user, Perm.EXPORT_REGISTER)
     form = ExportForm(request.POST or None, branches=branches)
     if request.method == "POST" and form.is_valid():
+        branch = form.cleaned_data["branch"]
+        if export_jobs.runs_in_background(actor=request.user, branch=branch):  # type: ignore[arg-type]
+            job = export_jobs.start_export(
+                actor=request.user,  # type: ignore[arg-type]
+                branch=branch,
+                fmt=form.cleaned_data["format"],
+            )
+            return redirect("union:export_job", public_id=job.public_id)
         export = import_services.export_register(
             actor=request.user,
             branch=form.cleaned_data["branch"],
