@@ -170,7 +170,7 @@ def _seed_card_accounts_rounds(stage: Stage, rounds: int, per_round: int) -> Non
     """Stripe customers cus_MX_<r * 100000 + i> for every round r (one branch per round)."""
     code = f"""
 import json
-from datetime import UTC, datetime
+import datetime as dt
 from dues.models import DuesAccount
 from dues.services import plans
 from union.models import Branch, Member, MemberStatus, RegistrationSource
@@ -183,7 +183,7 @@ for r in range({rounds}):
                         grace_months=24, confirm_threshold=1_000_000)
     members = Member.objects.bulk_create([
         Member(branch=branch, number=f"MX{{r}}-{{i:05d}}", working_name=f"Mixed {{r}} {{i}}",
-               status=MemberStatus.ACTIVE, joined_on=date(2025, 1, 1),
+               status=MemberStatus.ACTIVE, joined_on=dt.date(2025, 1, 1),
                source=RegistrationSource.IMPORT) for i in range({per_round})])
     DuesAccount.objects.bulk_create([
         DuesAccount(member=m, stripe_customer_id=f"cus_MX_{{r * 100000 + i}}",
