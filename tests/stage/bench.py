@@ -148,7 +148,7 @@ RETURNING id
 # receipt message in the outbox (a fixed text here: no rendering, no encryption).
 SQL_AUDIT = """
 INSERT INTO union_auditevent (at, actor_id, action, branch_id, target, rows)
-VALUES (now(), NULL, 'dues.payment', %s, 'entry:' || %s, NULL)
+VALUES (now(), NULL, 'dues.payment', %s, 'entry:' || %s, 0)
 """
 SQL_MESSAGE = """
 INSERT INTO union_notification (member_id, kind, channel, subject, body, dedupe_key, status,
@@ -189,13 +189,23 @@ def sql_booking(event_ids: list[int], connections: int, same_rows: bool = False)
         finally:
             connection.close()
 
+    failures: list[BaseException] = []
+
+    def book_or_tell(ids: list[int]) -> None:
+        try:
+            book(ids)
+        except BaseException as exc:  # a broken baseline must not pass for a fast one
+            failures.append(exc)
+
     shards = [event_ids[i::connections] for i in range(connections)]
-    threads = [threading.Thread(target=book, args=(shard,)) for shard in shards]
+    threads = [threading.Thread(target=book_or_tell, args=(shard,)) for shard in shards]
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if failures:
+        raise RuntimeError("the SQL baseline failed") from failures[0]
     return time.perf_counter() - started
 
 

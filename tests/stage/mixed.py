@@ -177,7 +177,7 @@ from union.models import Branch, Member, MemberStatus, RegistrationSource
 national = Branch.objects.get(is_national=True)
 made = 0
 for r in range({rounds}):
-    branch = Branch.objects.create(code=f"MX{{r}}", name=f"Mixed {{r}}", currency="XOF",
+    branch = Branch.objects.create(code="MX" + chr(65 + r), name=f"Mixed {{r}}", currency="XOF",
                                    parent=national)
     plans.set_dues_plan(actor=None, branch=branch, monthly_amount=1000, solidarity_amount=500,
                         grace_months=24, confirm_threshold=1_000_000)
@@ -191,12 +191,13 @@ for r in range({rounds}):
     made += len(members)
 print(json.dumps(made))
 """
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=REPO,
         env=stage.node_env("admin"),
         capture_output=True,
         text=True,
-        check=True,
         timeout=1800,
     )
+    if done.returncode:
+        raise RuntimeError(f"seeding the mixed load failed:\n{done.stderr[-2000:]}")
