@@ -132,7 +132,9 @@ def test_an_import_whose_worker_dies_leaves_nothing_and_runs_again_once(
     assert not AuditEvent.objects.filter(action=AuditAction.MEMBER_IMPORT).exists()
 
     assert jobs.sweep_stale() == 0  # too recent: its task may still be on its way
-    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
+    ImportJob.objects.filter(pk=job.pk).update(
+        updated_at=timezone.now() - jobs.STALE_AFTER - timedelta(seconds=1)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.sweep_stale() == 1
 

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 FOLDER = "exports"
-STALE_AFTER = timedelta(minutes=1)
-MAX_ATTEMPTS = 3
+STALE_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
 KEEP_FOR = timedelta(seconds=storage.PENDING_SECONDS)
 GAVE_UP = _("The export could not be made. Try again.")
 

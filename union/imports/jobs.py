@@ -45,9 +45,10 @@ log = logging.getLogger(__name__)
 PREVIEW_ERROR_ROWS = 200
 PREVIEW_VALID_ROWS = 50
 # A step queued or running this long without finishing, and not held by a live worker,
-# is queued again; after MAX_ATTEMPTS the job fails and says so.
-STALE_AFTER = timedelta(minutes=1)
-MAX_ATTEMPTS = 3
+# is queued again (a step merely waiting behind a long queue then runs once: the second
+# task finds it done); after MAX_ATTEMPTS the job fails and says so.
+STALE_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
 PROGRESS_SECONDS = 24 * 3600
 
 
