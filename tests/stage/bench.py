@@ -361,9 +361,11 @@ def machine() -> str:
         kb = int(meminfo.read_text().split()[1])
         memory = f", {kb / 1024 / 1024:.0f} GiB"
     pg = subprocess.run(["pg_config", "--version"], capture_output=True, text=True).stdout.strip()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{os.cpu_count()} cores ({cpu}){memory}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; {pg or 'PostgreSQL 15'}"
+        f"Python {platform.python_version()}; {pg or 'PostgreSQL 15'}; load average when "
+        f"written {load} (1, 5, 15 min: anything above the core count is other work waiting)"
     )
 
 
