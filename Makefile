@@ -66,7 +66,6 @@ stage-deps: services-deps gettext
 	command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	command -v pgbouncer >/dev/null 2>&1 || missing="$$missing pgbouncer"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
-	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	missing="$${missing# }"; if [ -n "$$missing" ]; then $(call apt_install,$$missing); fi
 
 test-deps: services-deps gettext
