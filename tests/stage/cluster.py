@@ -638,7 +638,11 @@ class Stage:
         if self.keep:
             log(f"kept {self.root}")
         else:
-            shutil.rmtree(self.root, ignore_errors=True)
+            for _ in range(3):  # a server still closing its files may leave one behind
+                shutil.rmtree(self.root, ignore_errors=True)
+                if not self.root.exists():
+                    break
+                time.sleep(1)
 
 
 def _wait_port(port: int, name: str, process: Process, timeout: float = 30) -> None:
