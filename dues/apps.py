@@ -42,6 +42,11 @@ class DuesConfig(AppConfig):
             "dues-monthly-run", task="dues.tasks.run_monthly_dues", schedule=crontab(minute=7)
         )
         registry.register_periodic_job(
+            "dues-retry-stripe-events",
+            task="dues.tasks.retry_stuck_stripe_events",
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
             "dues-reconcile-stripe",
             task="dues.tasks.reconcile_stripe",
             schedule=crontab(hour=3, minute=17),
