@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tests.conftest import sign_in
 from tests.factories import MemberFactory
@@ -37,8 +38,10 @@ def _find(client, vote, code: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_lookup_counts():
+def _fresh_lookup_counts_and_language():
     cache.clear()
+    yield
+    translation.deactivate()  # a French page leaves French active in this thread
 
 
 def test_the_receipt_is_one_short_code_that_finds_the_ballot_sealed_then_counted(
