@@ -6,8 +6,8 @@ as a photo or send to oneself by SMS. That is about 59 bits. The ballot does not
 code, nor a fast hash of it that a thief could reverse by trying every code; it keeps what
 a slow salted hash gives:
 
-- receipt_key(code, salt): scrypt (N=2^10, r=8, p=1: 1 MiB and a few milliseconds each),
-  with a random salt of the vote's, so a search must be made again for every vote.
+- receipt_key(code, salt): scrypt (N=2^9, r=8, p=1: 512 KiB and about a millisecond
+  each), with a random salt of the vote's, so a search must be made again for every vote.
 - sealed_lookup(key): what the sealed ballot carries while the vote is open, so the
   voter finds it in the list of sealed ballots;
 - counted_hash(key): what travels inside the sealed ballot and is published with the
@@ -15,11 +15,13 @@ a slow salted hash gives:
 
 The two are different HMACs of the same slow key: nothing stored on the sealed side equals
 anything on the counted side, and joining them takes the code itself. Searching all 31^12
-codes costs about 2^59 scrypt runs for one vote: millions of computer-years. (A 10-character
-code would cost a thousand times less to search for the same work at each cast: the two
-characters buy that margin.) Anyone holding a code checks the published list without
-trusting the server, with the salt shown on the list: the docs give the one line of
-Python it takes.
+codes costs about 2^59 scrypt runs for one vote: tens of thousands of years of a graphics
+card's work, each run moving half a megabyte through memory. (A 10-character code would
+cost a thousand times less to search, a few dozen card-years, for the same work at each
+cast: the two characters buy that margin. The cost of scrypt is kept low because every
+cast pays it, and casting must stay fast when a whole union votes in an evening.)
+Anyone holding a code checks the published list without trusting the server, with the
+salt shown on the list: docs/ballot-secrecy.md gives the few lines of Python it takes.
 
 Votes opened before ballots were sealed keep their 28-character codes and plain SHA-256
 (legacy_hash): at about 138 bits they cannot be searched, and their lists are published.
@@ -39,7 +41,7 @@ FINGERPRINT = 16  # hex characters shown in the published list
 LOOK_ALIKES = "0O1IL"
 
 # scrypt's cost: each cast and each lookup pays it once.
-SCRYPT_N = 2**10
+SCRYPT_N = 2**9
 SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tests.conftest import sign_in
 from tests.factories import MemberFactory
@@ -37,8 +38,10 @@ def _find(client, vote, code: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_lookup_counts():
+def _fresh_lookup_counts_and_language():
     cache.clear()
+    yield
+    translation.deactivate()  # a French page leaves French active in this thread
 
 
 def test_the_receipt_is_one_short_code_that_finds_the_ballot_sealed_then_counted(
@@ -88,7 +91,7 @@ def test_lookups_are_limited_and_malformed_codes_are_explained(client, make_vote
     assert "Too many receipts looked up" in _find(client, vote, "ABCD-EFGH-JKMN")
 
 
-def test_a_teller_makes_their_sheet_once_and_confirms_it_others_cannot_see_it(
+def test_a_teller_s_sheet_screen_is_theirs_alone_and_an_officer_passes_the_second_factor(
     client, make_vote, member
 ):
     from datetime import timedelta
@@ -101,6 +104,11 @@ def test_a_teller_makes_their_sheet_once_and_confirms_it_others_cannot_see_it(
     sign_in(client, member)  # not a teller
     assert client.get(url).status_code == 404
     assert client.post(url, {"action": "make"}).status_code == 404
+
+    # An officer who is a teller passes the second factor before seeing anything.
+    officer = Client()
+    officer.force_login(vote.tellers.get(number=1).member.user)
+    assert officer.get(url)["Location"].startswith(reverse("union:two_factor"))
 
     own = Client()
     sign_in(own, teller.member)

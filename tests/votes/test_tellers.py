@@ -74,6 +74,8 @@ def test_any_two_of_the_three_sheets_open_the_box_and_the_vote_is_counted(make_v
     assert [t["votes"] for t in vote.result["totals"]] == [1, 1, 1]
     row = AuditEvent.objects.get(action=VoteAction.UNSEAL)
     assert row.rows == 3 and row.target == f"vote:{vote.public_id}"
+    # The shares are gone with the sealed ballots: a sheet found later opens nothing.
+    assert not Teller.objects.filter(vote=vote, sealed_share__isnull=False).exists()
     # Each receipt finds its ballot among the published ones, by the hash it carried.
     salt = bytes(vote.receipt_salt)
     published = {b.receipt_hash: b.choices for b in Ballot.objects.filter(vote=vote)}

@@ -143,8 +143,9 @@ def open_ballot_box(*, actor: User, vote: Vote, sheets: dict[int, str]) -> str:
     (counting.count_vote). Returns the status it ends in.
 
     Wrong words, or too few sheets, raise a translated ValidationError and change nothing.
-    Side effects: an audit row; those of count_vote; on SQLite, the file is compacted so
-    that no freed page keeps a sealed ballot (VACUUM, then the WAL is emptied).
+    Side effects: the tellers' sealed shares are deleted; an audit row; those of
+    count_vote; on SQLite, the file is compacted so that no freed page keeps a sealed
+    ballot or share (VACUUM, then the WAL is emptied).
     """
     from votes.services.counting import count_vote
 
@@ -174,6 +175,8 @@ def open_ballot_box(*, actor: User, vote: Vote, sheets: dict[int, str]) -> str:
         del shares, seeds
         opened, _left = unseal_ballots(vote, private_key)
         del private_key
+        # The shares have done their work: no sheet found later opens anything left here.
+        Teller.objects.filter(vote=vote).update(sealed_share=None)
         vote.status = VoteStatus.COUNTING
         vote.unsealed_at = timezone.now()
         vote.save(update_fields=["status", "unsealed_at"])

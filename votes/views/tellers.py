@@ -10,6 +10,7 @@ prints the sheet only (the site's print styles hide forms and navigation).
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
@@ -18,13 +19,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from union.forms import add_service_errors
 from union.permissions import Perm
-from union.views.guards import OfficeRequest, office_view
+from union.views.guards import OfficeRequest, needs_second_factor, office_view
 from votes import sealing, selectors
 from votes.forms import KeySheetWordsForm, OpenBoxForm
 from votes.models import Teller, Vote, VoteStatus
@@ -50,8 +52,12 @@ def _qr_data_uri(text: str) -> str:
 @never_cache
 @login_required
 def key_sheet(request: HttpRequest, public_id: str) -> HttpResponse:
-    """A teller's own key sheet: made once and shown once, then confirmed by typing it."""
+    """A teller's own key sheet: made once and shown once, then confirmed by typing it.
+    A teller who holds an office passes the second factor first, as for the office."""
     teller = _own_teller(request, public_id)
+    if needs_second_factor(request):
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('union:two_factor')}?{query}")
     vote = teller.vote
     form = KeySheetWordsForm(request.POST if request.POST.get("action") == "confirm" else None)
     before_opening = vote.status in tellers.BEFORE_OPENING
