@@ -546,3 +546,24 @@ def test_a_mobile_money_payee_needs_a_readable_number(awa, funded):
             ),
         )
     assert {"payout_provider", "payout_destination"} <= set(bad.value.error_dict)
+
+
+def test_only_the_member_and_the_submitter_change_an_application(
+    awa, funded, crisis_responder, treasurer, committee_a
+):
+    application = submit(awa)
+    payee = applications.Payee(
+        kind="other",
+        name="Me",
+        method="mobile_money",
+        provider="Orange",
+        destination="+22370000077",
+    )
+    for outsider in (crisis_responder, treasurer, committee_a):
+        with pytest.raises(PermissionDenied):
+            applications.edit_application(actor=outsider.user, application=application, payee=payee)
+    application.refresh_from_db()
+    assert application.payout_destination == "" and application.version == 1
+    mine = submit(awa, by=crisis_responder)
+    edited = applications.edit_application(actor=crisis_responder.user, application=mine, amount=9)
+    assert edited.amount_requested == 9
