@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from union.models import STATUS_TRANSITIONS, Branch, ContactPreference, Member, MemberStatus, Role
 from union.phones import normalise_phone, region_for_currency
 from union.services.members import ContactDetails
+from union.validators import validate_person_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -40,6 +41,7 @@ def clean_name(value: str, *, required: bool) -> str:
     value = " ".join((value or "").split())
     if required and not value:
         raise ValidationError(_("Please give a name."), code="required")
+    validate_person_name(value)
     if _FORBIDDEN_NAME.search(value):
         raise ValidationError(
             _("Names can use letters, spaces, dots, apostrophes and hyphens only."), code="name"

@@ -30,6 +30,7 @@ from union.models import (
 )
 from union.permissions import Perm
 from union.services.audit import record_access, record_member_access
+from union.validators import validate_person_names
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -94,6 +95,7 @@ def register_applicant(
     could use it to check a number against the union's members): the application goes in
     without the number, with a note that only the branch's officers see.
     """
+    validate_person_names(working_name=working_name, legal_name=contact.legal_name)
     officer = actor if actor is not None and actor.is_authenticated else None
     assisted = officer is not None
     if officer is not None:
@@ -259,6 +261,7 @@ def update_contact_details(
     consent_crisis_contact: bool,
 ) -> Member:
     """Officers with VIEW_CONTACT, or members themselves, change contact details."""
+    validate_person_names(legal_name=contact.legal_name)
     own_member = getattr(actor, "member", None)
     own = own_member is not None and own_member.pk == member.pk
     if not own:
