@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from dues import money
+from dues.welfare import selectors
 from dues.welfare.audit import WelfareAction
 from dues.welfare.models import (
     ApplicationStatus,
@@ -316,8 +317,11 @@ def test_a_branch_with_too_few_eligible_members_hands_the_decision_to_the_nation
     awa, funded, committee_a, committee_b, national_committee_a, national_committee_b
 ):
     application = submit(awa, by=committee_a)  # A submitted: only B is eligible in Bamako
+    other = submit(awa)  # A and B may both approve this one: Bamako decides it
     with pytest.raises(ValidationError, match="national committee"):
         approve(application, committee_b)
+    assert list(selectors.queue_for(national_committee_a.user)) == [application]
+    assert set(selectors.queue_for(committee_b.user)) == {application, other}
     approve(application, national_committee_a, national_committee_b)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
