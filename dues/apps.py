@@ -12,7 +12,7 @@ class DuesConfig(AppConfig):
         from celery.schedules import crontab
 
         from cms import statistics
-        from dues import messages, selectors
+        from dues import messages, personal_data, selectors
         from dues.audit import DuesAction
         from dues.welfare import messages as welfare_messages
         from dues.welfare import transparency
@@ -34,9 +34,17 @@ class DuesConfig(AppConfig):
         )
         # Who may vote, and whatever else asks the core who is in good standing.
         registry.register_standing_rule(selectors.members_in_good_standing)
+        # A member forgotten at her request; a member's copy of what the union holds.
+        registry.register_erasure_hook(personal_data.erase_reasons)
+        registry.register_personal_data(personal_data.her_dues)
         # Hourly, because each branch's 1st of the month starts at its own midnight.
         registry.register_periodic_job(
             "dues-monthly-run", task="dues.tasks.run_monthly_dues", schedule=crontab(minute=7)
+        )
+        registry.register_periodic_job(
+            "dues-retry-stripe-events",
+            task="dues.tasks.retry_stuck_stripe_events",
+            schedule=crontab(minute="*"),
         )
         registry.register_periodic_job(
             "dues-reconcile-stripe",

@@ -10,6 +10,7 @@ Sections (--only, comma-separated; default all):
 - votes: tests/bench/votes.py (tally, STV, casting).
 - dues: tests/bench/dues.py (monthly run, Stripe webhook, lapsing).
 - cms: tests/bench/cms.py (public pages under a real server, cached and not).
+- crisis: tests/bench/crisis.py (escalation sweep, response figures).
 - welfare: tests/bench/welfare.py (a fund's balance and the monthly figures over 1,000,000
   fund ledger rows against hand-written SQL; the share's statements in a dues payment).
 
@@ -36,8 +37,8 @@ def _parse() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="register,votes,dues,cms,welfare",
-        help="sections to run (comma-separated): register,votes,dues,cms,welfare",
+        default="register,votes,dues,cms,crisis,welfare",
+        help="sections to run (comma-separated): register,votes,dues,cms,crisis,welfare",
     )
     parser.add_argument(
         "--fund-rows", type=int, default=1_000_000, help="welfare fund ledger rows (default 1M)"
@@ -282,11 +283,18 @@ def _cms(args: argparse.Namespace) -> None:
     print("\n".join(["", *cms.run()]), flush=True)
 
 
+def _crisis(args: argparse.Namespace) -> None:
+    from tests.bench import crisis
+
+    print("\n".join(crisis.report(crisis.run())), flush=True)
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "register": _register,
     "votes": _votes,
     "dues": _dues,
     "cms": _cms,
+    "crisis": _crisis,
     "welfare": _welfare,
 }
 

@@ -433,9 +433,8 @@ def edit_application(
 
 def _decider(actor: User, application: WelfareApplication) -> Member:
     """The deciding member; never the member helped nor whoever submitted the application."""
+    permissions.require_another_officer(actor, application.member)  # her own claim
     member = deciding_member(actor)
-    if member.pk == application.member_id:
-        raise ValidationError(_("Nobody decides on their own application."), code="own")
     if application.submitted_by_id == actor.pk:
         raise ValidationError(
             _("You submitted this application: other committee members decide on it."),

@@ -228,11 +228,15 @@ def test_a_dues_correction_may_take_a_fund_below_zero_and_it_then_pays_nothing(
 ):
     payer = MemberFactory(branch=bamako)
     entry = pay(treasurer, payer, 50_000, "R1", method="cash")  # 10 000 to the fund
-    ledger.confirm_payment(actor=_officer(bamako, Role.SECRETARY).user, entry=entry)
+    secretary = _officer(bamako, Role.SECRETARY)
+    ledger.confirm_payment(actor=secretary.user, entry=entry)
     application = approve(submit(awa, 10_000), committee_a, committee_b)
     _pay(treasurer, application)
     assert selectors.fund_balance(emergency_fund.pk) == 0
-    ledger.reverse_entry(actor=treasurer.user, entry=entry, reason="counterfeit notes")
+    reversal = ledger.reverse_entry(actor=treasurer.user, entry=entry, reason="counterfeit notes")
+    # Above the threshold the correction counts once a second officer confirms it.
+    assert selectors.fund_balance(emergency_fund.pk) == 0
+    ledger.confirm_payment(actor=secretary.user, entry=reversal)
     assert selectors.fund_balance(emergency_fund.pk) == -10_000  # recorded all the same
     fill(emergency_fund, 10_500)
     small = approve(submit(awa, 1000), committee_a, committee_b, over_available=True)

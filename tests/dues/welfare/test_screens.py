@@ -350,7 +350,7 @@ def test_the_funds_page_and_the_exports_hold_no_member_identifier(
         assert export.status_code == 200
         assert b"Canary-Zebra" not in export.content
         assert awa.number.encode() not in export.content
-    csv = client.get(reverse("dues:welfare_export"), {"format": "csv"}).content.decode()
+    csv = client.get(reverse("dues:welfare_export"), {"format": "csv"}).content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("row,booked_on,recorded_at,branch,fund,kind")
     assert AuditEvent.objects.filter(action=WelfareAction.EXPORT).count() == 3
 
@@ -367,7 +367,7 @@ def test_formulas_in_exported_text_are_neutralised(client, login, treasurer, fun
         received_on=money.local_today("Africa/Bamako"),
     )
     login(client, treasurer)
-    csv = client.get(reverse("dues:welfare_export"), {"format": "csv"}).content.decode()
+    csv = client.get(reverse("dues:welfare_export"), {"format": "csv"}).content.decode("utf-8-sig")
     assert "'=HYPERLINK" in csv
     assert ',"=HYPERLINK' not in csv and ",=HYPERLINK" not in csv
 

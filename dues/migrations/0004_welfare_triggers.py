@@ -1,11 +1,7 @@
-"""The welfare ledger and its decisions keep their promises in the database itself.
+"""On PostgreSQL, the welfare ledger and its decisions keep their promises by themselves.
 
 - Fund rules, fund ledger rows, decisions, conflicts of interest, documents and transfer
-  approvals refuse UPDATE and DELETE: on PostgreSQL with the append-only function of
-  union 0002/0009, on SQLite (the embedded default) with union.append_only's triggers;
-  and a payout is never deleted.
-
-On PostgreSQL also:
+  approvals refuse UPDATE and DELETE (the append-only function of union 0002).
 - A fund ledger row is in its fund's currency; a reversal reverses a row of the same fund
   (and, for payouts, of the same payout).
 - Money a fund chooses to send out (a payout, a fee, a transfer out) is refused when it
@@ -22,8 +18,6 @@ On PostgreSQL also:
 """
 
 from django.db import migrations
-
-from union import append_only
 
 APPEND_ONLY = [
     "dues_fundrule",
@@ -117,8 +111,7 @@ $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION dues_payout_change_check() RETURNS trigger AS $$
 BEGIN
-  -- Key rotation re-encrypts the reversal reason in place, as the key-rotation role.
-  IF TG_OP = 'UPDATE' AND current_user = '{ROTATION_ROLE}' THEN
+  IF TG_OP = 'UPDATE' AND current_setting('solidaire.rewrap_keys', true) = 'on' THEN
     RETURN NEW;
   END IF;
   IF TG_OP = 'UPDATE' AND OLD.status = 'paid' AND NEW.status = 'reversed'
@@ -205,22 +198,7 @@ DROP FUNCTION IF EXISTS dues_fundentry_check();
 """
 
 
-SQLITE_PAYOUT = [
-    "CREATE TRIGGER IF NOT EXISTS dues_payout_never_deleted BEFORE DELETE ON dues_payout "
-    f"WHEN NOT EXISTS (SELECT 1 FROM {append_only.LIFT_TABLE}) "
-    "BEGIN SELECT RAISE(ABORT, 'dues_payout is append-only'); END",
-]
-
-
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(append_only.sqlite_lift_table_sql())
-        for table in APPEND_ONLY:
-            for sql in append_only.sqlite_triggers_sql(table):
-                schema_editor.execute(sql)
-        for sql in SQLITE_PAYOUT:
-            schema_editor.execute(sql)
-        return
     if schema_editor.connection.vendor != "postgresql":
         return
     for table in APPEND_ONLY:
@@ -229,19 +207,11 @@ def forwards(apps, schema_editor):
             "FOR EACH ROW EXECUTE FUNCTION solidaire_append_only();"
         )
     # params=None: the bodies hold literal % signs that are not placeholders.
-    schema_editor.execute(
-        FUNCTIONS.replace("{ROTATION_ROLE}", append_only.ROTATION_ROLE), params=None
-    )
+    schema_editor.execute(FUNCTIONS, params=None)
     schema_editor.execute(TRIGGERS, params=None)
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("DROP TRIGGER IF EXISTS dues_payout_never_deleted")
-        for table in APPEND_ONLY:
-            for sql in append_only.sqlite_drop_triggers_sql(table):
-                schema_editor.execute(sql)
-        return
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(DROP, params=None)
@@ -250,5 +220,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dues", "0004_welfare")]
+    dependencies = [("dues", "0003_welfare")]
     operations = [migrations.RunPython(forwards, backwards)]

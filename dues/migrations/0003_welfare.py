@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dues', '0003_append_only_on_sqlite'),
+        ('dues', '0002_append_only_triggers'),
         ('union', '0007_audit_action_registry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
