@@ -3,7 +3,7 @@
 No member appears in it: payouts are named by their opaque payout id and the purpose of
 the application. Amounts are given twice: signed minor units (what the ledger holds) and
 major units as text. Text that people typed (a donor's name, a provider or reference) is
-neutralised so that a spreadsheet never runs it as a formula.
+neutralised by the one export writer (union.exports), like every cell of every export.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from import_export import fields, resources, widgets
 
 from dues.money import to_major
 from dues.welfare.models import FundEntry
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 COLUMNS: tuple[str, ...] = (
     "row",
@@ -37,12 +35,6 @@ COLUMNS: tuple[str, ...] = (
     "restricted",
     "reverses",
 )
-
-
-def neutralise(value: Any) -> str:
-    """A cell a spreadsheet shows as typed: text starting like a formula gets a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class FundLedgerResource(resources.ModelResource):
@@ -81,13 +73,13 @@ class FundLedgerResource(resources.ModelResource):
         return str(to_major(entry.amount, entry.currency))
 
     def dehydrate_provider(self, entry: FundEntry) -> str:
-        return neutralise(entry.payout.provider if entry.payout else "")
+        return entry.payout.provider if entry.payout else ""
 
     def dehydrate_reference(self, entry: FundEntry) -> str:
-        return neutralise(entry.payout.reference if entry.payout else "")
+        return entry.payout.reference if entry.payout else ""
 
     def dehydrate_source(self, entry: FundEntry) -> str:
-        return neutralise(entry.source)
+        return entry.source
 
     def dehydrate_restricted(self, entry: FundEntry) -> str:
         return "yes" if entry.restricted else ""

@@ -272,14 +272,51 @@ def applications_for(user: AnyUser, perm: Perm = Perm.VIEW_WELFARE) -> QuerySet[
     return permissions.visible(qs, user, perm)
 
 
+def national_decides(candidates: QuerySet[WelfareApplication], limit: int = 1000) -> list[int]:
+    """Ids among `candidates` that the national committee decides: national funds, and
+    applications whose branch committee, less the member helped, the submitter and anyone
+    conflicted, is smaller than the branch's policy asks (as `deciders` says for one
+    application). A fixed number of queries, however many applications."""
+    rows = list(
+        candidates.values_list(
+            "pk", "branch_id", "member_id", "submitted_by_id", "fund__branch__is_national"
+        ).order_by("-pk")[:limit]
+    )
+    committees: dict[int, set[int]] = {}
+    for branch_id, member_id in (
+        RoleAssignment.objects.current()
+        .filter(role__in=deciding_roles(), branch_id__in={row[1] for row in rows})
+        .values_list("branch_id", "member_id")
+    ):
+        committees.setdefault(branch_id, set()).add(member_id)
+    submitters = dict(
+        Member.objects.filter(user_id__in={row[3] for row in rows}).values_list("user_id", "pk")
+    )
+    conflicts: dict[int, set[int]] = {}
+    for application_id, member_id in ConflictOfInterest.objects.filter(
+        application_id__in=[row[0] for row in rows]
+    ).values_list("application_id", "member_id"):
+        conflicts.setdefault(application_id, set()).add(member_id)
+    required = dict(WelfarePolicy.objects.values_list("branch_id", "approvals_required"))
+    chosen = []
+    for pk, branch_id, member_id, submitted_by, national_fund in rows:
+        excluded = {member_id, submitters.get(submitted_by)} | conflicts.get(pk, set())
+        eligible = committees.get(branch_id, set()) - excluded
+        if national_fund or len(eligible) < required.get(branch_id, DEFAULT_APPROVALS):
+            chosen.append(pk)
+    return chosen
+
+
 def queue_for(user: AnyUser) -> QuerySet[WelfareApplication]:
     """Applications waiting for the committee (or for information), oldest first, in the
-    branches where the user decides; national committee members see every branch's."""
-    return (
-        applications_for(user, Perm.DECIDE_WELFARE)
-        .filter(Q(status__in=[ApplicationStatus.PENDING, ApplicationStatus.NEEDS_INFO]))
-        .order_by("submitted_at", "id")
+    branches where the user decides. For the national committee: those it decides
+    (national funds, and branches left with too few eligible committee members)."""
+    qs = applications_for(user, Perm.DECIDE_WELFARE).filter(
+        status__in=[ApplicationStatus.PENDING, ApplicationStatus.NEEDS_INFO]
     )
+    if permissions.scope_for(user, Perm.DECIDE_WELFARE).everywhere:
+        qs = qs.filter(pk__in=national_decides(qs))
+    return qs.order_by("submitted_at", "id")
 
 
 def reviews_for(user: AnyUser) -> QuerySet[WelfareApplication]:

@@ -187,11 +187,9 @@ def _check_amount(amount: object) -> int:
 
 
 def _may_edit(actor: User, application: WelfareApplication) -> bool:
-    return (
-        application.member.user_id == actor.pk
-        or application.submitted_by_id == actor.pk
-        or permissions.has_perm(actor, Perm.APPLY_WELFARE_FOR_MEMBER, application.branch_id)
-    )
+    """Only the member and whoever submitted for them change an application: nobody else
+    can redirect where a member's money goes."""
+    return application.member.user_id == actor.pk or application.submitted_by_id == actor.pk
 
 
 def _notify(application: WelfareApplication, kind: str, key: str, **context: object) -> None:
@@ -336,8 +334,8 @@ def edit_application(
     note: str | None = None,
     payee: Payee | None = None,
 ) -> WelfareApplication:
-    """Change an application that is not paid or rejected (the member, whoever submitted
-    it, or an officer who may apply for members).
+    """Change an application that is not paid or rejected (the member, or whoever submitted
+    it for them).
 
     A new amount, purpose or payee is a new version: earlier approvals stop counting and
     an approved (not yet paid) application waits for the committee again. An application
@@ -435,9 +433,8 @@ def edit_application(
 
 def _decider(actor: User, application: WelfareApplication) -> Member:
     """The deciding member; never the member helped nor whoever submitted the application."""
+    permissions.require_another_officer(actor, application.member)  # her own claim
     member = deciding_member(actor)
-    if member.pk == application.member_id:
-        raise ValidationError(_("Nobody decides on their own application."), code="own")
     if application.submitted_by_id == actor.pk:
         raise ValidationError(
             _("You submitted this application: other committee members decide on it."),

@@ -36,7 +36,7 @@ from dues.welfare.models import (
 from dues.welfare.services.common import audit, lock_application, lock_funds
 from union.crypto import keyed_hash
 from union.models import Member
-from union.permissions import Perm, require
+from union.permissions import Perm, require, require_another_officer
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -45,8 +45,8 @@ BACKDATE_LIMIT = timedelta(days=92)
 
 
 def _not_involved(actor: User, application: WelfareApplication) -> None:
-    if application.member.user_id == actor.pk:
-        raise ValidationError(_("Nobody pays their own application."), code="own")
+    """Nobody pays a claim that is hers, that she submitted, or that she approved."""
+    require_another_officer(actor, application.member)
     if application.submitted_by_id == actor.pk:
         raise ValidationError(
             _("You submitted this application: another treasurer pays it."), code="submitter"

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from dues import money
+from dues.welfare import selectors
 from dues.welfare.audit import WelfareAction
 from dues.welfare.models import (
     ApplicationStatus,
@@ -316,8 +317,11 @@ def test_a_branch_with_too_few_eligible_members_hands_the_decision_to_the_nation
     awa, funded, committee_a, committee_b, national_committee_a, national_committee_b
 ):
     application = submit(awa, by=committee_a)  # A submitted: only B is eligible in Bamako
+    other = submit(awa)  # A and B may both approve this one: Bamako decides it
     with pytest.raises(ValidationError, match="national committee"):
         approve(application, committee_b)
+    assert list(selectors.queue_for(national_committee_a.user)) == [application]
+    assert set(selectors.queue_for(committee_b.user)) == {application, other}
     approve(application, national_committee_a, national_committee_b)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
@@ -546,3 +550,24 @@ def test_a_mobile_money_payee_needs_a_readable_number(awa, funded):
             ),
         )
     assert {"payout_provider", "payout_destination"} <= set(bad.value.error_dict)
+
+
+def test_only_the_member_and_the_submitter_change_an_application(
+    awa, funded, crisis_responder, treasurer, committee_a
+):
+    application = submit(awa)
+    payee = applications.Payee(
+        kind="other",
+        name="Me",
+        method="mobile_money",
+        provider="Orange",
+        destination="+22370000077",
+    )
+    for outsider in (crisis_responder, treasurer, committee_a):
+        with pytest.raises(PermissionDenied):
+            applications.edit_application(actor=outsider.user, application=application, payee=payee)
+    application.refresh_from_db()
+    assert application.payout_destination == "" and application.version == 1
+    mine = submit(awa, by=crisis_responder)
+    edited = applications.edit_application(actor=crisis_responder.user, application=mine, amount=9)
+    assert edited.amount_requested == 9
