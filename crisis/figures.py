@@ -19,8 +19,6 @@ the rows, which its small volumes allow.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -279,28 +277,6 @@ def table(figures: list[MonthFigures]) -> tuple[list[str], list[list[Any]]]:
             ]
         )
     return header, rows
-
-
-def to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
-    return out.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 only with the BOM
-
-
-def to_xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Figures")[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 # --- the public site ----------------------------------------------------------------------

@@ -161,7 +161,11 @@ class ContactDetailsForm(forms.Form):
     )
 
     def __init__(self, *args: Any, member: Member, own: bool = False, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {name: getattr(member, name) for name in self.base_fields})
+        initial = {name: getattr(member, name) for name in self.base_fields}
+        if own and member.pending_phone:
+            # What the member typed, even when it was not kept: the page must not tell.
+            initial["phone"] = member.pending_phone
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.member = member
         if own:
@@ -283,3 +287,46 @@ class SetPasswordWithCodeForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("new_password1", exc)
         return data
+
+
+class EraseMemberForm(forms.Form):
+    """The office's confirmation of an erasure: the officer types the member's number (an
+    applicant, who has none, by her working name), so that no slip erases the wrong one."""
+
+    confirm = forms.CharField(label=_("Type the membership number to confirm"), max_length=100)
+
+    def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = member.number or member.working_name
+        if not member.number:
+            self.fields["confirm"].label = _("Type the working name to confirm")
+
+    def clean_confirm(self) -> str:
+        typed = " ".join(self.cleaned_data["confirm"].split())
+        if typed.casefold() != self.expected.casefold():
+            raise ValidationError(_("That is not this member's number."), code="confirm")
+        return typed
+
+
+class ForgetMeForm(forms.Form):
+    """A member's own request to be forgotten: her password (the phone may be shared), and
+    that she understands it cannot be undone."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    understood = forms.BooleanField(
+        label=_("I understand: my details and my login will be erased, and this cannot be undone.")
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("That is not your password."), code="password")
+        return password

@@ -37,10 +37,9 @@ def lock_callout(pk: int) -> Callout:
 
 def settings_for(branch: Branch) -> CrisisSettings:
     """The branch's crisis settings, or the defaults (unsaved) when it has none."""
-    try:
-        return branch.crisis_settings
-    except CrisisSettings.DoesNotExist:
-        return CrisisSettings(branch=branch)
+    # The reverse one-to-one raises a DoesNotExist that is also an AttributeError.
+    saved: CrisisSettings | None = getattr(branch, "crisis_settings", None)
+    return saved if saved is not None else CrisisSettings(branch=branch)
 
 
 def member_of(user: AnyUser | None) -> Member | None:

@@ -42,6 +42,7 @@ from crisis.models import (
     StepKind,
     SweepHeartbeat,
 )
+from crisis.services.common import settings_for
 from union.models import Branch, Member, Role, RoleAssignment
 from union.notifications.services import choose_channel, notify_members
 
@@ -77,11 +78,7 @@ class Roster:
     _targets: dict[tuple[int, int], list[Member]] = field(default_factory=dict)
 
     def settings(self, branch_id: int) -> CrisisSettings:
-        branch = self.branches[branch_id]
-        try:
-            return branch.crisis_settings
-        except CrisisSettings.DoesNotExist:
-            return CrisisSettings(branch=branch)
+        return settings_for(self.branches[branch_id])
 
     def on_duty(self, branch_id: int, position: str) -> list[Member]:
         tz = rota.zone(self.branches[branch_id].time_zone)

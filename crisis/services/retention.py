@@ -16,12 +16,12 @@ from crisis.models import (
     CalloutNote,
     CalloutStep,
     CourtDate,
-    CrisisSettings,
     LegalCase,
     SafetyAlertText,
     ShareRecord,
     StepKind,
 )
+from crisis.services.common import settings_for
 from union.models import Branch
 from union.services.audit import record_access
 
@@ -29,10 +29,7 @@ BATCH = 1000
 
 
 def _retention_days(branch: Branch) -> int:
-    try:
-        return branch.crisis_settings.retention_days
-    except CrisisSettings.DoesNotExist:
-        return CrisisSettings(branch=branch).retention_days  # the default
+    return settings_for(branch).retention_days
 
 
 def erase_branch(branch: Branch, now: datetime | None = None) -> int:

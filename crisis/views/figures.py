@@ -9,10 +9,12 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisis import figures, rota, selectors
 from crisis.audit import CrisisAction
 from crisis.views.common import chosen_branch
+from union.exports import CONTENT_TYPES, write_spreadsheet
 from union.permissions import Perm
 from union.services.audit import record_access
 from union.views.guards import OfficeRequest, office_view
@@ -72,12 +74,8 @@ def figures_export(request: OfficeRequest) -> HttpResponse:
         rows=len(rows),
     )
     name = f"crisis-figures-{branch.code if branch else 'all'}-{year}"
-    if fmt == "csv":
-        response = HttpResponse(figures.to_csv(header, rows), content_type="text/csv")
-    else:
-        response = HttpResponse(
-            figures.to_xlsx(header, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+    # The one export path (union.exports): no cell a spreadsheet would run as a formula.
+    content = b"".join(write_spreadsheet(fmt, header, rows, sheet=str(_("Figures"))))
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

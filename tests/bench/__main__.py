@@ -11,6 +11,8 @@ Sections (--only, comma-separated; default all):
 - dues: tests/bench/dues.py (monthly run, Stripe webhook, lapsing).
 - cms: tests/bench/cms.py (public pages under a real server, cached and not).
 - crisis: tests/bench/crisis.py (escalation sweep, response figures).
+- welfare: tests/bench/welfare.py (a fund's balance and the monthly figures over 1,000,000
+  fund ledger rows against hand-written SQL; the share's statements in a dues payment).
 
 Runs against the PostgreSQL in DATABASE_URL (tests/with_services.sh starts a throwaway
 one) but only ever inside test databases it creates and drops itself, a fresh one per
@@ -35,8 +37,11 @@ def _parse() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="register,votes,dues,cms,crisis",
-        help="sections to run (comma-separated): register,votes,dues,cms,crisis",
+        default="register,votes,dues,cms,crisis,welfare",
+        help="sections to run (comma-separated): register,votes,dues,cms,crisis,welfare",
+    )
+    parser.add_argument(
+        "--fund-rows", type=int, default=1_000_000, help="welfare fund ledger rows (default 1M)"
     )
     parser.add_argument(
         "--members", type=int, default=100_000, help="members seeded (default 100000)"
@@ -266,6 +271,12 @@ def _register(args: argparse.Namespace) -> None:
     )
 
 
+def _welfare(args: argparse.Namespace) -> None:
+    from tests.bench import welfare
+
+    welfare.run(rows=args.fund_rows)  # prints as it goes
+
+
 def _cms(args: argparse.Namespace) -> None:
     from tests.bench import cms
 
@@ -284,6 +295,7 @@ SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "dues": _dues,
     "cms": _cms,
     "crisis": _crisis,
+    "welfare": _welfare,
 }
 
 

@@ -40,6 +40,7 @@ member_detail     login  403     ok         ok         403     404        403   
 member_edit       login  403     ok         403        403     404        403    ok
 member_status     login  403     ok         403        403     404        403    ok
 member_code       login  403     ok         403        403     404        403    ok
+member_erase      login  403     ok         403        403     404        403    ok
 applicants        login  403     ok         403        403     ok         403    ok
 applicant         login  403     ok         403        403     404        403    ok
 register_member   login  403     ok         403        ok      ok         403    403
@@ -195,7 +196,7 @@ def _crisis_url(name: str, objects: dict[str, object]) -> str:
 def _url(name: str, objects: dict[str, object]) -> str:
     if name.startswith("crisis:"):
         return _crisis_url(name, objects)
-    if name in ("member_detail", "member_edit", "member_status", "member_code"):
+    if name in ("member_detail", "member_edit", "member_status", "member_code", "member_erase"):
         args = [objects["member"].public_id]  # type: ignore[attr-defined]
     elif name == "applicant":
         args = [objects["applicant"].public_id]  # type: ignore[attr-defined]

@@ -28,6 +28,8 @@ BRANCHES = [
     ("SEG", "Ségou", "Région de Ségou", "XOF", "Africa/Bamako", ["fr"]),
     ("JHB", "Johannesburg", "Gauteng", "ZAR", "Africa/Johannesburg", ["en", "zu"]),
 ]
+# The mobile-money operators each branch takes dues through.
+OPERATORS = {"XOF": ["Orange Money", "Moov Money", "Wave"], "ZAR": ["MTN MoMo", "Vodacom M-Pesa"]}
 
 FIRST = {
     "fr": [
@@ -109,6 +111,7 @@ class Command(BaseCommand):
         call_command("load_demo_votes", stdout=self.stdout)
         call_command("load_demo_dues", stdout=self.stdout)  # plans, charges, cash
         call_command("load_demo_crisis", stdout=self.stdout)  # rotas, call-outs
+        call_command("load_demo_welfare", stdout=self.stdout)  # funds, committees, requests
         call_command("load_demo_cms", stdout=self.stdout)  # the public site, en and fr
         self._print_logins()
 
@@ -136,6 +139,7 @@ class Command(BaseCommand):
                     "time_zone": tz,
                     "languages": langs,
                     "parent": national,
+                    "mobile_money_providers": OPERATORS[currency],
                 },
             )
             branches.append(branch)
