@@ -75,6 +75,7 @@ class Roster:
     slots: dict[int, list[RotaSlot]]
     coordinators: dict[int, list[Member]]
     national: list[Member]
+    _targets: dict[tuple[int, int], list[Member]] = field(default_factory=dict)
 
     def settings(self, branch_id: int) -> CrisisSettings:
         return settings_for(self.branches[branch_id])
@@ -85,7 +86,14 @@ class Roster:
         return _unique([slot.responder for slot in slots])
 
     def targets(self, branch_id: int, step: int) -> list[Member]:
-        """The people to alert at a place in the chain, or [] to skip it."""
+        """The people to alert at a place in the chain, or [] to skip it. The same for
+        every call-out of a branch in one sweep (one `now`): worked out once."""
+        key = (branch_id, step)
+        if key not in self._targets:
+            self._targets[key] = self._find_targets(branch_id, step)
+        return self._targets[key]
+
+    def _find_targets(self, branch_id: int, step: int) -> list[Member]:
         if step < len(POSITIONS):
             people = self.on_duty(branch_id, POSITIONS[step])
         else:

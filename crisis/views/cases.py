@@ -96,5 +96,8 @@ def case_detail(request: OfficeRequest, public_id: Any) -> HttpResponse:
         "close_form": close_form,
         "tz": case.branch.time_zone,
         "callout": case.callout,
+        "can_welfare": permissions.has_perm(
+            request.user, Perm.APPLY_WELFARE_FOR_MEMBER, case.branch_id
+        ),
     }
     return render(request, "crisis/office/case_detail.html", context)

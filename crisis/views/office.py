@@ -116,6 +116,8 @@ def callout_detail(request: OfficeRequest, public_id: Any) -> HttpResponse:
     can = {
         "respond": permissions.has_perm(user, Perm.RESPOND_CALLOUT, branch_id),
         "coordinate": permissions.has_perm(user, Perm.COORDINATE_CRISIS, branch_id),
+        # Bail, medical care, a funeral: the welfare fund, applied for on the member's behalf.
+        "welfare": permissions.has_perm(user, Perm.APPLY_WELFARE_FOR_MEMBER, branch_id),
     }
     sent = selectors.dispatches(callout)
     accepted = next((d for d in sent if d.state == DispatchState.ACCEPTED), None)

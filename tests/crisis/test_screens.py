@@ -354,3 +354,17 @@ def test_branch_words_that_clash_are_refused(client, login, coordinator, bamako)
     data["kw_no"] = "non, hapana"
     client.post(reverse("crisis:settings") + "?branch=BKO", data)
     assert CrisisSettings.objects.get().keywords == {"ok": ["oui", "sawa"], "no": ["non", "hapana"]}
+
+
+def test_a_members_callout_leads_to_a_welfare_request_on_her_behalf(
+    client, login, rota, coordinator, bamako
+):
+    target = MemberFactory(branch=bamako)
+    callout = log(coordinator, bamako, member_number=target.number)
+    login(client, rota["primary"])
+    page = client.get(reverse("crisis:detail", args=[callout.public_id])).content.decode()
+    link = reverse("dues:welfare_apply_for") + f"?number={target.number}"
+    assert link in page
+    form = client.get(link)
+    assert form.status_code == 200
+    assert target.number in form.content.decode()
