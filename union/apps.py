@@ -38,7 +38,17 @@ class UnionConfig(AppConfig):
         registry.register_periodic_job(
             "sweep-notifications",
             task="union.tasks.sweep_notifications",
-            schedule=crontab(minute="*/5"),
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
+            "sweep-import-jobs",
+            task="union.tasks.sweep_import_jobs",
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
+            "sweep-export-jobs",
+            task="union.tasks.sweep_export_jobs",
+            schedule=crontab(minute="*"),
         )
         registry.register_periodic_job(
             "forget-login-attempts",

@@ -423,3 +423,98 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"
+
+
+class ImportJobStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking the file")
+    PREVIEWED = "previewed", _("Waiting for your confirmation")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Not imported")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ImportJob(models.Model):
+    """A register import run by a worker (union.imports.jobs): where it stands.
+
+    The file itself is in the private storage under `token`, encrypted; only its
+    extension is kept (a file name can be personal). `preview` holds what the preview
+    page shows: counts and the first rows (line, number, working name, branch code, what
+    happens or what is wrong).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    default_branch = models.ForeignKey(
+        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=4)  # csv or xlsx
+    token = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)
+    language = models.CharField(max_length=8, blank=True)  # the officer's, for the messages
+    status = models.CharField(
+        max_length=12, choices=ImportJobStatus.choices, default=ImportJobStatus.CHECKING
+    )
+    signature = models.CharField(max_length=64, blank=True)  # the previewed plan's
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # times queued again by the sweeper
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="importjob_queue")]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.status})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (ImportJobStatus.CHECKING, ImportJobStatus.IMPORTING)
+
+
+class ExportJobStatus(models.TextChoices):
+    RUNNING = "running", _("Preparing the file")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Not exported")
+    EXPIRED = "expired", _("Expired")
+
+
+class ExportJob(models.Model):
+    """A large register export made by a worker (union.imports.export_jobs).
+
+    The file waits, encrypted, in the private storage under `token` until it is
+    downloaded or expires; the audit row is written when it is made, as for any export.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey(
+        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fmt = models.CharField(max_length=4)  # csv or xlsx
+    status = models.CharField(
+        max_length=8, choices=ExportJobStatus.choices, default=ExportJobStatus.RUNNING
+    )
+    rows = models.PositiveIntegerField(default=0)  # members in the file
+    filename = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    token = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="exportjob_queue")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"
+
+    @property
+    def running(self) -> bool:
+        return self.status == ExportJobStatus.RUNNING

@@ -194,6 +194,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = str(
         DATABASES["default"].get("CONN_HEALTH_CHECKS", True)
     ).lower() not in ("0", "false", "no", "off")
+    # Behind pgbouncer in transaction pooling, consecutive transactions of one Django
+    # connection run on different server connections: nothing may outlive a transaction.
+    # So no server-side cursors (.iterator() would lose its cursor between fetches) and no
+    # prepared statements (psycopg prepares a query after its fifth use, on a server
+    # connection the next transaction may not get).
+    if _bool("DATABASE_TRANSACTION_POOLING", default=False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -249,8 +257,20 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# Files every web node and worker must see alike: with more than one machine, MEDIA_ROOT
+# is a directory they share (or see docs/deploy.md for object storage).
+PRIVATE_FILES_ROOT = env.path("PRIVATE_FILES_ROOT", default=str(Path(MEDIA_ROOT) / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Never served by any address: uploads waiting for a confirmation (pending imports).
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(PRIVATE_FILES_ROOT),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if _bool("SOLIDAIRE_PLAIN_STATIC", default=False):
@@ -258,6 +278,11 @@ if _bool("SOLIDAIRE_PLAIN_STATIC", default=False):
 
 # Uploads: registers are small; refuse anything larger before reading it.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Larger uploads are checked and imported by a worker, with a progress page (a register
+# of a few thousand rows is done within the request, in about a second).
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
+# Exports of more members than this are made by a worker and downloaded from their page.
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=20_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 
@@ -347,6 +372,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 2000},
     },
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same, but a Redis that is away makes the site slower, not an error page.
+    CACHES["default"]["BACKEND"] = "union.cache.RedisCache"
 CMS_CACHE_SECONDS = env.int("CMS_CACHE_SECONDS", default=600)
 CMS_STATISTICS_MINIMUM = env.int("CMS_STATISTICS_MINIMUM", default=10)  # smaller counts: hidden
 # Where the quick-exit button sends a visitor: an ordinary, unrelated site.
@@ -393,6 +421,13 @@ if SMS_BACKEND.endswith("AfricasTalkingSmsBackend") and not (
         "AFRICASTALKING_USERNAME and AFRICASTALKING_API_KEY are needed for that SMS_BACKEND."
     )
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="ML")
+# Inbound SMS (crisis replies). Africa's Talking does not sign its callbacks: the callback
+# address carries this secret (/crisis/sms/at/<secret>/). Twilio signs with the auth token.
+# Unset: that webhook answers 404 to everything.
+CRISIS_SMS_INBOUND_SECRET = env.str("CRISIS_SMS_INBOUND_SECRET", default="")
+if CRISIS_SMS_INBOUND_SECRET and len(CRISIS_SMS_INBOUND_SECRET) < 24:
+    raise ImproperlyConfigured("CRISIS_SMS_INBOUND_SECRET must be at least 24 characters.")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 
 # Celery. The embedded default uses a file broker in var/ so jobs still run
 # (worker and beat are started by `make run`) without any external server.
@@ -417,6 +452,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
+# Seconds after which an outbox message claimed by a worker that died is sent again. It
+# must outlast the send task's hard time limit (60 s), or a slow send could go out twice.
+OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=600)
+if OUTBOX_CLAIM_TIMEOUT <= 60:
+    raise ImproperlyConfigured("OUTBOX_CLAIM_TIMEOUT must be more than 60 (seconds).")
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -10,7 +10,7 @@ from django.views.i18n import set_language
 from cms import urls as cms_urls
 from cms import views as cms_views
 from union.health import health
-from union.views import accounts, office, public, transfer
+from union.views import accounts, import_jobs, office, public, transfer
 
 union_patterns = [
     path("", cms_views.home, name="home"),  # the public site's home page
@@ -37,13 +37,16 @@ union_patterns = [
     path("office/roles/", office.role_list, name="roles"),
     path("office/roles/<int:pk>/end/", office.role_end, name="role_end"),
     path("office/import/", transfer.import_members, name="import_members"),
+    path("office/import/<uuid:public_id>/", import_jobs.import_job, name="import_job"),
     path("office/export/", transfer.export_members, name="export_members"),
+    path("office/export/<uuid:public_id>/", import_jobs.export_job, name="export_job"),
 ]
 
 urlpatterns = [
     path("", include((union_patterns, "union"))),
     path("", include("votes.urls")),
     path("dues/", include("dues.urls")),
+    path("crisis/", include("crisis.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("health/", health, name="health"),
     path(settings.ADMIN_URL, admin.site.urls),
@@ -53,3 +56,6 @@ urlpatterns = [
 # Last of all, because Wagtail's page serving answers every remaining address.
 urlpatterns += cms_urls.site_patterns
 urlpatterns += i18n_patterns(*cms_urls.public_patterns)
+
+# A database that is away answers 503 (union/views/errors.py), anything else the plain 500.
+handler500 = "union.views.errors.server_error"

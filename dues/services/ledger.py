@@ -33,6 +33,7 @@ from dues.models import (
 from dues.selectors import counts_q
 from dues.services import allocation
 from dues.services.common import lock_member, sync_standing
+from dues.welfare.services.shares import record_dues_share
 from union.models import Branch, Member, MemberStatus
 from union.permissions import Perm, require, require_another_officer
 from union.services.audit import record_access
@@ -84,7 +85,9 @@ def _notify_payment(member: Member, entry: LedgerEntry) -> None:
 
 
 def _counted(member: Member, entry: LedgerEntry) -> Member:
-    """The entry now counts: settle what it can and re-check the member's standing."""
+    """The entry now counts: the welfare funds take their share (or give it back), then
+    settle what it can and re-check the member's standing."""
+    record_dues_share(entry)
     allocation.settle(member.pk)
     return sync_standing(member)
 

@@ -1,6 +1,8 @@
 """Casting a ballot: the voted mark and the secret ballot, written together.
 
-No audit row, no message, no task: nothing else knows that a vote was cast.
+The ballot is sealed to the vote's public key in the request, before anything is written:
+the database only ever holds it sealed (votes.sealing), until the tellers open the box at
+the count. No audit row, no message, no task: nothing else knows that a vote was cast.
 """
 
 from __future__ import annotations
@@ -15,9 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from union.models import Member
-from votes import receipts
+from votes import receipts, sealing
 from votes.counting.profile import BallotError, check_ranking
-from votes.models import Ballot, BallotChannel, Vote, VoteKind, VoteMark, VoteRoll, VoteStatus
+from votes.models import (
+    Ballot,
+    BallotChannel,
+    SealedBallot,
+    Vote,
+    VoteKind,
+    VoteMark,
+    VoteRoll,
+    VoteStatus,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -115,13 +126,34 @@ def cast_ballot(
 ) -> str:
     """Record that the member voted and, separately, their ballot. Returns the receipt code.
 
-    Both rows are written in one transaction; the unique voted mark makes a second
-    submission (double tap, second device, replay) fail as a whole, so exactly one
-    ballot exists per member. The code is shown once and never stored: the ballot keeps
-    only its hash. No audit row, no message, no task: nothing else knows a vote was cast.
+    The ballot is sealed to the vote's key with the receipt's counted hash inside it, and
+    stored with the receipt's lookup hash (votes.receipts); the slow hash and the sealing
+    are done before the transaction, which only writes. Both rows are written in one
+    transaction; the unique voted mark makes a second submission (double tap, second
+    device, replay) fail as a whole, so exactly one ballot exists per member. The code is
+    shown once and never stored. No audit row, no message, no task.
+    A vote opened before ballots were sealed stores the ballot as cast, as it always did.
     """
     clean = parse_choices(vote, choices)
-    code = receipts.new_code()
+    if vote.public_key is None:  # a vote opened before sealing, or read before it opened
+        vote.public_key, vote.receipt_salt = Vote.objects.values_list(
+            "public_key", "receipt_salt"
+        ).get(pk=vote.pk)
+    row: Ballot | SealedBallot
+    if vote.public_key is not None and vote.receipt_salt is not None:
+        code = receipts.new_code()
+        key = receipts.receipt_key(code, bytes(vote.receipt_salt))
+        sealed = sealing.seal_ballot(
+            sealing.sealing_box(bytes(vote.public_key)),
+            choices=clean,
+            counted_receipt=bytes.fromhex(receipts.counted_hash(key)),
+            options=len(vote.options.all()),
+        )
+        row = SealedBallot(vote_id=vote.pk, sealed=sealed, lookup=receipts.sealed_lookup(key))
+        del key
+    else:
+        code = receipts.new_code(receipts.LEGACY_LENGTH)
+        row = Ballot(vote_id=vote.pk, choices=clean, receipt_hash=receipts.legacy_hash(code))
     try:
         with transaction.atomic():
             vote, on_roll = lock_open_vote(vote.pk, member.pk)
@@ -129,10 +161,10 @@ def cast_ballot(
                 raise ValidationError(
                     _("You are not on the list of voters for this vote. Nothing was recorded.")
                 )
+            if (vote.public_key is None) != isinstance(row, Ballot):
+                raise ValidationError(_("This vote is not open. Nothing was recorded."))
             mark_voted(vote=vote, member=member, channel=channel, officer=officer)
-            Ballot.objects.create(
-                vote=vote, choices=clean, receipt_hash=receipts.receipt_hash(code)
-            )
+            row.save(force_insert=True)
     except IntegrityError:
         if VoteMark.objects.filter(vote=vote, member=member).exists():
             raise AlreadyVoted() from None

@@ -110,6 +110,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo union already present; nothing changed.")
         call_command("load_demo_votes", stdout=self.stdout)
         call_command("load_demo_dues", stdout=self.stdout)  # plans, charges, cash
+        call_command("load_demo_crisis", stdout=self.stdout)  # rotas, call-outs
+        call_command("load_demo_welfare", stdout=self.stdout)  # funds, committees, requests
         call_command("load_demo_cms", stdout=self.stdout)  # the public site, en and fr
         self._print_logins()
 
