@@ -13,6 +13,9 @@ MANAGE := $(BIN)/python manage.py
 I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=var
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+STAGE_ARGS ?=
+DRILL_ARGS ?=
+STAGE_BENCH_ARGS ?=
 
 # Install $(1) (Debian packages) when running as root, else print the command and fail.
 define apt_install
@@ -26,7 +29,7 @@ fi
 endef
 
 .PHONY: run test test-sqlite test-postgresql compile-messages bench lint messages gettext \
-	services-deps test-deps
+	services-deps test-deps stage-deps stage stage-test drill restore-drill
 
 $(BIN)/python:
 	@if ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then $(call apt_install,python3-venv); fi
@@ -56,6 +59,14 @@ services-deps:
 	fi; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v redis-cli >/dev/null 2>&1 || missing="$$missing redis-tools"; \
+	missing="$${missing# }"; if [ -n "$$missing" ]; then $(call apt_install,$$missing); fi
+
+# The production shape (tests/stage/): nginx, pgbouncer and openssl besides the services.
+stage-deps: services-deps gettext
+	@missing=""; \
+	command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	command -v pgbouncer >/dev/null 2>&1 || missing="$$missing pgbouncer"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	missing="$${missing# }"; if [ -n "$$missing" ]; then $(call apt_install,$$missing); fi
 
 test-deps: services-deps gettext
@@ -100,8 +111,30 @@ test-sqlite: $(VENV)/.installed-dev compile-messages
 test-postgresql: $(VENV)/.installed-dev test-deps compile-messages
 	tests/with_services.sh $(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-dev services-deps
-	tests/with_services.sh $(BIN)/python -m tests.bench $(BENCH_ARGS)
+# tests/bench (each section against its baseline), then the production shape (webhook
+# through nginx, mixed load on one node and two); both written to docs/benchmarks.md.
+bench: $(VENV)/.installed-dev stage-deps
+	@mkdir -p var
+	tests/with_services.sh $(BIN)/python -m tests.bench $(BENCH_ARGS) | tee var/bench-sections.txt
+	$(BIN)/python -m tests.stage.bench $(STAGE_BENCH_ARGS) \
+		--sections-output var/bench-sections.txt --write docs/benchmarks.md
+
+# Two web nodes behind nginx (TLS), pgbouncer, PostgreSQL, Redis, two workers and a beat,
+# with the demo union, on 127.0.0.1 until Ctrl-C.
+stage: $(VENV)/.installed-run stage-deps
+	$(BIN)/python -m tests.stage $(STAGE_ARGS)
+
+# In that shape: nothing depends on the node (imports, renditions, sessions, one beat...).
+stage-test: $(VENV)/.installed-dev stage-deps
+	$(BIN)/python -m tests.stage.checks $(DRILL_ARGS)
+
+# Fault drills: a worker, Redis, PostgreSQL, a web node fail under load; 0 lost, 0 doubled.
+drill: $(VENV)/.installed-dev stage-deps
+	$(BIN)/python -m tests.stage.drill $(DRILL_ARGS)
+
+# Backup, destroy, restore into a fresh cluster, check everything came back.
+restore-drill: $(VENV)/.installed-dev stage-deps
+	$(BIN)/python -m tests.stage.restore $(DRILL_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .

@@ -7,13 +7,20 @@
 
   /* Leave at once for an ordinary site. location.replace() takes this page out of the
      history, so Back does not bring it back; the page is blanked first so that nothing
-     stays on screen while the other site loads. */
+     stays on screen while the other site loads. Signed in, the session ends too: a
+     beacon is delivered even though the page is left at once, and without one the link
+     itself signs out on its way to the other site (one more round trip). */
   function quickExit(event) {
     event.preventDefault();
     var link = document.querySelector("[data-quick-exit]");
+    var signOut = link && link.getAttribute("data-sign-out");
+    var away = link ? link.getAttribute("data-quick-exit") || link.href : "about:blank";
     document.documentElement.classList.add("exiting");
     document.title = "";
-    window.location.replace(link ? link.href : "about:blank");
+    if (signOut && !(navigator.sendBeacon && navigator.sendBeacon(signOut))) {
+      away = link.href;
+    }
+    window.location.replace(away);
   }
 
   /* On the public pages the whole visit takes one entry in the browser history: moving

@@ -52,6 +52,7 @@ site_patterns = [
     path("cms-admin/", include(admin_patterns)),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", pages_sitemap, name="cms_sitemap"),
+    path("exit/", views.quick_exit, name="cms_quick_exit"),
     re_path(r"^media/images/(?P<path>.+)$", views.rendition, name="cms_rendition"),
 ]
 

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 from typing import cast
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 from django.views.static import serve as static_serve
 from wagtail import views as wagtail_views
 from wagtail.models import Page
 from wagtail.query import PageQuerySet
 
 from cms import cache, listings, navigation, serving
+
+logger = logging.getLogger(__name__)
 
 SEARCH_PAGE_SIZE = 10
 SEARCH_MAX_LENGTH = 100
@@ -38,17 +46,33 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "public/home.html")
 
 
+# Double quotes open a phrase the search backends cannot always close (SQLite's FTS5
+# refuses the query), and PostgreSQL refuses a NUL byte in any text: neither is a word.
+_NOT_SEARCHABLE = re.compile(r'["\x00-\x1f\x7f-\x9f]')
+
+
+def search_terms(raw: str) -> str:
+    """What a visitor typed, as plain words the search can take."""
+    return " ".join(_NOT_SEARCHABLE.sub(" ", raw).split())[:SEARCH_MAX_LENGTH]
+
+
 def search(request: HttpRequest) -> HttpResponse:
     """Search the pages of the current language. Queries are neither logged nor cached."""
-    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    query = search_terms(request.GET.get("q", ""))
     results = []
+    failed = False
     if query:
         locale = listings.active_locale()
         live = listings.public(Page.objects.live()).filter(locale=locale)
         pages = cast(PageQuerySet, live).specific()
-        results = list(pages.search(query)[:100])
+        try:
+            results = list(pages.search(query)[:100])
+        except DatabaseError as exc:  # a query the backend's syntax still refuses
+            logger.warning("search failed: %s", type(exc).__name__)  # not the query itself
+            failed = True
     context = {
         "query": query,
+        "failed": failed,
         "results": listings.paginate(request, results, SEARCH_PAGE_SIZE) if query else None,
         **navigation.chrome(request, None),
     }
@@ -81,3 +105,14 @@ def rendition(request: HttpRequest, path: str) -> HttpResponseBase:
     response = static_serve(request, path, document_root=str(Path(settings.MEDIA_ROOT) / "images"))
     response["Cache-Control"] = "public, max-age=604800"
     return response
+
+
+@csrf_exempt  # it can only sign out, which any page may ask for; sendBeacon sends no token
+@never_cache
+@require_http_methods(["GET", "POST"])
+def quick_exit(request: HttpRequest) -> HttpResponseRedirect:
+    """The quick exit of signed-in pages: end the session here, then leave for the neutral
+    site. The link points here (it works without JavaScript); the script also calls it with
+    navigator.sendBeacon, which is sent even though the page is left at once."""
+    logout(request)
+    return HttpResponseRedirect(settings.CMS_QUICK_EXIT_URL)

@@ -11,13 +11,28 @@ class DuesConfig(AppConfig):
     def ready(self) -> None:
         from celery.schedules import crontab
 
-        from dues import messages, selectors
+        from cms import statistics
+        from dues import messages, personal_data, selectors
         from dues.audit import DuesAction
+        from dues.welfare import messages as welfare_messages
+        from dues.welfare import transparency
+        from dues.welfare.audit import WelfareAction
         from union import registry
         from union.permissions import Perm
 
         registry.register_audit_actions(DuesAction.choices)
+        registry.register_audit_actions(WelfareAction.choices)
         messages.register()
+        welfare_messages.register()
+        # The public site may show what the welfare funds paid (rounded, never small).
+        statistics.register(
+            "welfare_paid", label=_("paid out in welfare"), provider=transparency.paid_figure
+        )
+        statistics.register(
+            "welfare_payouts",
+            label=_("welfare payments made"),
+            provider=transparency.payouts_figure,
+        )
         # Who may vote, and whatever else asks the core who is in good standing.
         registry.register_standing_rule(selectors.members_in_good_standing)
         registry.register_standing_display(
@@ -32,9 +47,17 @@ class DuesConfig(AppConfig):
             url_name="dues:dashboard",
             perm=Perm.CONFIRM_PAYMENT,
         )
+        # A member forgotten at her request; a member's copy of what the union holds.
+        registry.register_erasure_hook(personal_data.erase_reasons)
+        registry.register_personal_data(personal_data.her_dues)
         # Hourly, because each branch's 1st of the month starts at its own midnight.
         registry.register_periodic_job(
             "dues-monthly-run", task="dues.tasks.run_monthly_dues", schedule=crontab(minute=7)
+        )
+        registry.register_periodic_job(
+            "dues-retry-stripe-events",
+            task="dues.tasks.retry_stuck_stripe_events",
+            schedule=crontab(minute="*"),
         )
         registry.register_periodic_job(
             "dues-reconcile-stripe",

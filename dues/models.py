@@ -366,3 +366,6 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+from dues.welfare.models import *  # noqa: E402, F403 - welfare funds are dues models

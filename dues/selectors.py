@@ -65,6 +65,16 @@ def counts_q(prefix: str = "") -> Q:
     )
 
 
+def awaiting_q() -> Q:
+    """Rows waiting for a second officer: big payments not yet confirmed nor corrected, and
+    big corrections of rows that count. (The correction of a row that never counted
+    never counts: it waits for nobody.)"""
+    unconfirmed = Q(needs_confirmation=True, confirmation__isnull=True)
+    payment = Q(kind=EntryKind.PAYMENT, reversed_by__isnull=True)
+    correction = Q(kind=EntryKind.REVERSAL) & counts_q("reverses__")
+    return unconfirmed & (payment | correction)
+
+
 def _settled_on(debit_ref: str = "pk") -> Subquery:
     return Subquery(
         Allocation.objects.filter(debit_id=OuterRef(debit_ref))
@@ -195,13 +205,7 @@ def summary(member: Member, *, today: date | None = None) -> Summary:
     if rate is not None:
         after = max(latest_charged or current, current)
         next_due = money.add_months(after, 1 + months_ahead)
-    pending = LedgerEntry.objects.filter(
-        member=member,
-        needs_confirmation=True,
-        kind=EntryKind.PAYMENT,
-        confirmation__isnull=True,
-        reversed_by__isnull=True,
-    ).count()
+    pending = LedgerEntry.objects.filter(awaiting_q(), member=member).count()
     return Summary(
         currency=member.branch.currency,
         balance=balance,
@@ -363,13 +367,8 @@ def ledger_for(user: AnyUser) -> QuerySet[LedgerEntry]:
 
 
 def awaiting_confirmation(user: AnyUser, branch: Branch | None = None) -> QuerySet[LedgerEntry]:
-    """Entries above the threshold that no second officer has confirmed (and not corrected)."""
-    qs = ledger_for(user).filter(
-        needs_confirmation=True,
-        kind=EntryKind.PAYMENT,
-        confirmation__isnull=True,
-        reversed_by__isnull=True,
-    )
+    """Entries above the threshold that no second officer has confirmed yet (awaiting_q)."""
+    qs = ledger_for(user).filter(awaiting_q())
     if branch is not None:
         qs = qs.filter(branch=branch)
     return qs.select_related("recorded_by__member").order_by("id")

@@ -32,6 +32,15 @@ def process_stripe_event(event_id: int) -> str:
     return card.handle_event(event_id)
 
 
+@shared_task(time_limit=120, soft_time_limit=100)
+def retry_stuck_stripe_events() -> int:
+    """Every minute: queue again the bookings whose task was lost."""
+    ids = card.stuck_events()
+    for pk in ids:
+        process_stripe_event.delay(pk)
+    return len(ids)
+
+
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
 def charge_branch(branch_id: int, period: str) -> int:
     """Charge one branch for one month, then settle advance payments and lapse members

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from dues.views import counter, member, office, webhook
 
@@ -28,4 +28,5 @@ urlpatterns = [
     path("office/export/", office.export, name="export"),
     path("office/card-events/", office.stripe_events, name="stripe_events"),
     path("stripe/webhook/", webhook.stripe_webhook, name="stripe_webhook"),
+    path("", include("dues.welfare.urls")),
 ]

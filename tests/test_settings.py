@@ -20,11 +20,14 @@ SETUP = "import django; django.setup()"
 # Valid server-mode values; each test breaks one.
 GOOD = {
     "DATABASE_URL": "postgres://solidaire@127.0.0.1:5432/solidaire",
-    "SECRET_KEY": "k" * 60,
+    "SECRET_KEY": "Kq8Zt2mW7pL0vR4xN6bC1kJ9hF3sD5gA-q8Zt2mW7pL0vR4xN6bC1kJ9hF3s",
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "FIELD_HASH_KEY": "h" * 40,
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
 }
+
+
+WEAK_KEY = "short-but-random-Xq3"
 
 
 def _run(env: dict[str, str], *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -88,6 +91,11 @@ def test_database_connections_are_kept_between_requests_unless_told(tmp_path, qu
         ({"SMS_BACKEND": "union.notifications.sms.AfricasTalkingSmsBackend"}, "AFRICASTALKING"),
         ({"SECURE_HTTPS": "flase"}, "SECURE_HTTPS"),
         ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"DEBUG": "true"}, "DEBUG must be false"),
+        ({"SECRET_KEY": WEAK_KEY}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "ab" * 40}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "django-insecure-" + GOOD["SECRET_KEY"]}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY_FALLBACKS": "too-short"}, "SECRET_KEY_FALLBACKS"),
         ({"SET_PASSWORD_CODE_HOURS": "three days"}, "invalid literal"),
     ],
     ids=[
@@ -101,6 +109,11 @@ def test_database_connections_are_kept_between_requests_unless_told(tmp_path, qu
         "sms-provider-without-credentials",
         "misspelt-boolean",
         "unreadable-boolean",
+        "debug-on",
+        "short-secret-key",
+        "secret-key-of-two-characters",
+        "placeholder-secret-key",
+        "weak-fallback-key",
         "unreadable-number",
     ],
 )
@@ -108,6 +121,12 @@ def test_bad_server_settings_stop_the_process(tmp_path, changes, named):
     result = _server(tmp_path, **changes)
     assert result.returncode != 0, f"started with {changes}"
     assert named in result.stderr
+
+
+def test_a_refused_key_is_never_printed(tmp_path):
+    result = _server(tmp_path, SECRET_KEY=WEAK_KEY)
+    assert result.returncode != 0
+    assert WEAK_KEY not in result.stderr + result.stdout
 
 
 def test_the_embedded_default_needs_no_environment(tmp_path):

@@ -16,34 +16,48 @@ from union.http import safe_next
 from union.models import AuditEvent, Branch, RoleAssignment
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Union records can be looked at here, never written: every change goes through the
+    union's services, which check who may make it (may_assign_role, the two-officer rule)
+    and write the audit log. Even a superuser cannot add, change or delete them here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Branch)
 class BranchAdmin(admin.ModelAdmin):
+    """Branches are set up here (no other screen does it). Once a branch exists, what its
+    members' numbers, money and roles depend on is fixed: its code, its currency, whether
+    it is the national level and where it sits in the tree."""
+
     list_display = ("code", "name", "region", "currency", "time_zone", "is_national")
+    fixed_once_created = ("code", "currency", "is_national", "parent")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fixed_once_created if obj is not None else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(ReadOnlyAdmin):
     list_display = ("role", "branch", "starts_on", "ends_on")
     list_filter = ("role", "branch")
     raw_id_fields = ("member",)
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor", "action", "branch", "target", "rows")
     list_filter = ("action", "branch")
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 def _superuser_with_second_factor(request: HttpRequest) -> bool:

@@ -21,21 +21,45 @@ class UnionConfig(AppConfig):
     verbose_name = _("Union")
 
     def ready(self) -> None:
+        from axes.models import AccessAttempt
         from celery.schedules import crontab
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_save, pre_save
 
-        from union import checks, registry  # noqa: F401 - checks register themselves
+        from union import checks, lockouts, registry  # noqa: F401 - checks register themselves
         from union.models import AuditAction, RoleAssignment
         from union.notifications import messages
 
         post_save.connect(_mark_role_holder, sender=RoleAssignment, dispatch_uid="role_holder")
+        pre_save.connect(
+            lockouts.drop_request_details, sender=AccessAttempt, dispatch_uid="axes_minimal"
+        )
         registry.register_audit_actions(AuditAction.choices)
         messages.register()
         _register_office_queues()
         registry.register_periodic_job(
             "sweep-notifications",
             task="union.tasks.sweep_notifications",
-            schedule=crontab(minute="*/5"),
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
+            "sweep-import-jobs",
+            task="union.tasks.sweep_import_jobs",
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
+            "sweep-export-jobs",
+            task="union.tasks.sweep_export_jobs",
+            schedule=crontab(minute="*"),
+        )
+        registry.register_periodic_job(
+            "forget-login-attempts",
+            task="union.tasks.forget_old_login_attempts",
+            schedule=crontab(minute="7"),
+        )
+        registry.register_periodic_job(
+            "clear-sessions",
+            task="union.tasks.clear_expired_sessions",
+            schedule=crontab(minute="17"),
         )
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from union.models import STATUS_TRANSITIONS, Branch, ContactPreference, Member, MemberStatus, Role
 from union.phones import normalise_phone, region_for_currency
 from union.services.members import ContactDetails
+from union.validators import validate_person_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -52,6 +53,7 @@ def clean_name(value: str, *, required: bool) -> str:
     value = " ".join((value or "").split())
     if required and not value:
         raise ValidationError(_("Please give a name."), code="required")
+    validate_person_name(value)
     if _FORBIDDEN_NAME.search(value):
         raise ValidationError(
             _("Names can use letters, spaces, dots, apostrophes and hyphens only."), code="name"
@@ -182,7 +184,11 @@ class ContactDetailsForm(forms.Form):
     )
 
     def __init__(self, *args: Any, member: Member, own: bool = False, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {name: getattr(member, name) for name in self.base_fields})
+        initial = {name: getattr(member, name) for name in self.base_fields}
+        if own and member.pending_phone:
+            # What the member typed, even when it was not kept: the page must not tell.
+            initial["phone"] = member.pending_phone
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.member = member
         if own:
@@ -349,3 +355,46 @@ class BranchContactForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["helpline"].widget.attrs.update({"inputmode": "tel"})
+
+
+class EraseMemberForm(forms.Form):
+    """The office's confirmation of an erasure: the officer types the member's number (an
+    applicant, who has none, by her working name), so that no slip erases the wrong one."""
+
+    confirm = forms.CharField(label=_("Type the membership number to confirm"), max_length=100)
+
+    def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = member.number or member.working_name
+        if not member.number:
+            self.fields["confirm"].label = _("Type the working name to confirm")
+
+    def clean_confirm(self) -> str:
+        typed = " ".join(self.cleaned_data["confirm"].split())
+        if typed.casefold() != self.expected.casefold():
+            raise ValidationError(_("That is not this member's number."), code="confirm")
+        return typed
+
+
+class ForgetMeForm(forms.Form):
+    """A member's own request to be forgotten: her password (the phone may be shared), and
+    that she understands it cannot be undone."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    understood = forms.BooleanField(
+        label=_("I understand: my details and my login will be erased, and this cannot be undone.")
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("That is not your password."), code="password")
+        return password

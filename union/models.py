@@ -6,11 +6,13 @@ on them. Sensitive member fields are encrypted at rest (union.crypto).
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -34,6 +36,11 @@ class AppendOnlyModel(models.Model):
         raise TypeError(f"{type(self).__name__} rows are append-only.")
 
 
+# An operator's name as a branch sets it up: it starts with a letter, so no spreadsheet
+# ever reads it as a formula.
+OPERATOR_NAME = re.compile(r"^[^\W\d_][\w .'&-]{0,39}$")
+
+
 class Branch(models.Model):
     """A town or province branch, or the single national level above them."""
 
@@ -51,6 +58,14 @@ class Branch(models.Model):
     public_helpline = models.CharField(_("helpline"), max_length=32, blank=True)
     public_address = models.TextField(_("drop-in centre address"), blank=True)
     public_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    # The mobile-money operators the branch takes dues through ("Orange Money"): officers
+    # choose one of these, never free text (it reaches the ledger and its exports).
+    mobile_money_providers = models.JSONField(
+        _("mobile-money operators"),
+        default=list,
+        blank=True,
+        help_text=_('One name per operator, e.g. ["Orange Money", "Moov Money"].'),
+    )
     next_member_seq = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -71,6 +86,25 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        providers = self.mobile_money_providers
+        if not isinstance(providers, list) or not all(
+            isinstance(name, str) and OPERATOR_NAME.match(name) for name in providers
+        ):
+            raise ValidationError(
+                {
+                    "mobile_money_providers": _(
+                        "Give a list of operator names: letters, digits, spaces, dots, "
+                        "apostrophes, ampersands and hyphens, starting with a letter."
+                    )
+                }
+            )
+
+    def mobile_money_provider(self, typed: str) -> str | None:
+        """The branch's own spelling of the operator `typed` names (any case), or None."""
+        wanted = " ".join(typed.split()).casefold()
+        return next((p for p in self.mobile_money_providers if p.casefold() == wanted), None)
 
     @property
     def has_public_contact(self) -> bool:
@@ -141,6 +175,9 @@ class Member(models.Model):
     phone_hash = models.CharField(  # noqa: DJ001 - NULL (no phone) is outside the unique index
         max_length=64, null=True, blank=True, editable=False
     )
+    # A number the member gave on their profile that is already someone else's: never used,
+    # not unique, kept only to show them what they typed (union.services.members).
+    pending_phone = EncryptedTextField(blank=True, default="", db_default="", editable=False)
     email = EncryptedTextField(_("email"), blank=True, default="")
     notes = EncryptedTextField(_("notes"), blank=True, default="")
     preferred_language = models.CharField(
@@ -170,6 +207,9 @@ class Member(models.Model):
         on_delete=models.SET_NULL,
         related_name="member",
     )
+    # Set when the member's personal details were erased at her request (her working name
+    # is then her number): union.services.erasure.
+    erased_at = models.DateTimeField(_("details erased"), null=True, blank=True, editable=False)
     # Set when a first role is given (union.apps), never unset: while False there are no
     # roles to look up on each page (union.permissions.current_roles). Fails closed.
     has_held_role = models.BooleanField(default=False, db_default=False, editable=False)
@@ -238,6 +278,11 @@ NATIONAL_ROLES = frozenset({Role.NATIONAL_COORDINATOR, Role.NATIONAL_BOARD})
 # A role is in force only while its holder is a member with rights: suspending, resigning
 # or recording a death ends the powers of every role at once, without editing the roles.
 ROLE_HOLDING_STATUSES = (MemberStatus.ACTIVE, MemberStatus.LAPSED)
+# These end the login too (union.services.accounts.match_login_to_status): no sign-in, open
+# sessions end. Lapsing for unpaid dues is not among them: a lapsed member keeps her login.
+LOGIN_ENDING_STATUSES = frozenset(
+    {MemberStatus.SUSPENDED, MemberStatus.RESIGNED, MemberStatus.DECEASED}
+)
 
 
 class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):
@@ -291,6 +336,9 @@ class AuditAction(models.TextChoices):
     MEMBER_REJECT = "member.reject", _("Rejected an applicant")
     MEMBER_STATUS = "member.status", _("Changed a member's status")
     MEMBER_EDIT = "member.edit", _("Edited a member")
+    PHONE_REFUSED = "member.phone_taken", _("Gave a phone number already on the register")
+    MEMBER_ERASE = "member.erase", _("Erased a member's personal details")
+    MEMBER_DATA = "member.data_copy", _("Gave a member a copy of their data")
     MEMBER_EXPORT = "member.export", _("Exported the register")
     MEMBER_IMPORT = "member.import", _("Imported a register")
     ROLE_ASSIGN = "role.assign", _("Assigned a role")
@@ -384,3 +432,98 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"
+
+
+class ImportJobStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking the file")
+    PREVIEWED = "previewed", _("Waiting for your confirmation")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Not imported")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ImportJob(models.Model):
+    """A register import run by a worker (union.imports.jobs): where it stands.
+
+    The file itself is in the private storage under `token`, encrypted; only its
+    extension is kept (a file name can be personal). `preview` holds what the preview
+    page shows: counts and the first rows (line, number, working name, branch code, what
+    happens or what is wrong).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    default_branch = models.ForeignKey(
+        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=4)  # csv or xlsx
+    token = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)
+    language = models.CharField(max_length=8, blank=True)  # the officer's, for the messages
+    status = models.CharField(
+        max_length=12, choices=ImportJobStatus.choices, default=ImportJobStatus.CHECKING
+    )
+    signature = models.CharField(max_length=64, blank=True)  # the previewed plan's
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # times queued again by the sweeper
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="importjob_queue")]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.status})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (ImportJobStatus.CHECKING, ImportJobStatus.IMPORTING)
+
+
+class ExportJobStatus(models.TextChoices):
+    RUNNING = "running", _("Preparing the file")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Not exported")
+    EXPIRED = "expired", _("Expired")
+
+
+class ExportJob(models.Model):
+    """A large register export made by a worker (union.imports.export_jobs).
+
+    The file waits, encrypted, in the private storage under `token` until it is
+    downloaded or expires; the audit row is written when it is made, as for any export.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey(
+        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fmt = models.CharField(max_length=4)  # csv or xlsx
+    status = models.CharField(
+        max_length=8, choices=ExportJobStatus.choices, default=ExportJobStatus.RUNNING
+    )
+    rows = models.PositiveIntegerField(default=0)  # members in the file
+    filename = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    token = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="exportjob_queue")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"
+
+    @property
+    def running(self) -> bool:
+        return self.status == ExportJobStatus.RUNNING

@@ -11,11 +11,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from union.models import Branch, Role, RoleAssignment
+from union.models import Branch, Member, Role, RoleAssignment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -31,6 +31,7 @@ class Perm(StrEnum):
     REGISTER_MEMBER = "register_member"  # assisted registration during outreach
     APPROVE_MEMBER = "approve_member"  # approve or reject applicants
     CHANGE_STATUS = "change_status"  # suspend, reinstate, resign, record a death
+    ERASE_MEMBER = "erase_member"  # erase a member's personal details at her request
     IMPORT_REGISTER = "import_register"
     EXPORT_REGISTER = "export_register"
     MANAGE_ROLES = "manage_roles"
@@ -45,12 +46,30 @@ class Perm(StrEnum):
     GRANT_WAIVER = "grant_waiver"  # hardship waivers, solidarity rate, correct charges
     MANAGE_DUES_PLAN = "manage_dues_plan"
     EXPORT_LEDGER = "export_ledger"  # for the auditor and donors
+    # Crisis response. Call-outs are seen only by the branch's crisis team and a crisis
+    # coordinator at the national level; the figures carry no names and go wider.
+    VIEW_CALLOUTS = "view_callouts"  # the dashboard, call-outs, timelines, narratives, rota
+    LOG_CALLOUT = "log_callout"  # log a call-out from the helpline, a walk-in, outreach
+    RESPOND_CALLOUT = "respond_callout"  # accept, arrive, resolve, add notes
+    COORDINATE_CRISIS = "coordinate_crisis"  # rota, settings, close, merge, share, alerts
+    VIEW_CRISIS_FIGURES = "view_crisis_figures"  # anonymous response figures and exports
+    # Welfare funds. Submitting, deciding and paying are separate rights, held by different
+    # roles, and the services refuse anyone who takes two parts in one application.
+    APPLY_WELFARE_FOR_MEMBER = "apply_welfare_for_member"  # apply on a member's behalf
+    VIEW_WELFARE = "view_welfare"  # fund balances, the list of applications of the branch
+    DECIDE_WELFARE = "decide_welfare"  # the welfare committee: notes, documents, decisions
+    EMERGENCY_WELFARE = "emergency_welfare"  # approve alone within limits, reviewed later
+    PAY_WELFARE = "pay_welfare"  # payout details, pay, reverse a failed payout
+    MANAGE_WELFARE_FUNDS = "manage_welfare_funds"  # funds, rules, donations, transfers
 
 
 # The one table: what each role may do. A secretary runs their branch's votes; the national
 # coordinator and board run national ones. Treasurers help at assemblies: the second
 # officer of a paper tally. Treasurers find members to record dues: names and numbers, not
-# contact details. Crisis teams register people they meet on outreach.
+# contact details. Crisis teams register people they meet on outreach, and see call-outs
+# of their own branch only; a crisis coordinator at the national level sees every branch's.
+# Welfare: the committee decides, the crisis coordinator may approve alone in an
+# emergency, the treasurer pays; officers and crisis responders may apply for a member.
 GRANTS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset(
         {
@@ -59,6 +78,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.REGISTER_MEMBER,
             Perm.APPROVE_MEMBER,
             Perm.CHANGE_STATUS,
+            Perm.ERASE_MEMBER,
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
@@ -67,6 +87,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
             Perm.CONFIRM_PAYMENT,
+            Perm.APPLY_WELFARE_FOR_MEMBER,
         }
     ),
     Role.TREASURER: frozenset(
@@ -79,11 +100,36 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.GRANT_WAIVER,
             Perm.MANAGE_DUES_PLAN,
             Perm.EXPORT_LEDGER,
+            Perm.VIEW_WELFARE,
+            Perm.PAY_WELFARE,
+            Perm.MANAGE_WELFARE_FUNDS,
         }
     ),
-    Role.CRISIS_RESPONDER: frozenset({Perm.REGISTER_MEMBER}),
-    Role.CRISIS_COORDINATOR: frozenset({Perm.REGISTER_MEMBER}),
-    Role.WELFARE_COMMITTEE: frozenset(),
+    Role.CRISIS_RESPONDER: frozenset(
+        {
+            Perm.REGISTER_MEMBER,
+            Perm.VIEW_CALLOUTS,
+            Perm.LOG_CALLOUT,
+            Perm.RESPOND_CALLOUT,
+            Perm.APPLY_WELFARE_FOR_MEMBER,
+        }
+    ),
+    Role.CRISIS_COORDINATOR: frozenset(
+        {
+            Perm.REGISTER_MEMBER,
+            Perm.VIEW_CALLOUTS,
+            Perm.LOG_CALLOUT,
+            Perm.RESPOND_CALLOUT,
+            Perm.COORDINATE_CRISIS,
+            Perm.VIEW_CRISIS_FIGURES,
+            Perm.APPLY_WELFARE_FOR_MEMBER,
+            Perm.VIEW_WELFARE,
+            Perm.EMERGENCY_WELFARE,
+        }
+    ),
+    Role.WELFARE_COMMITTEE: frozenset(
+        {Perm.APPLY_WELFARE_FOR_MEMBER, Perm.VIEW_WELFARE, Perm.DECIDE_WELFARE}
+    ),
     Role.EDITOR: frozenset(),
     Role.NATIONAL_COORDINATOR: frozenset(
         {
@@ -91,6 +137,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_CONTACT,
             Perm.APPROVE_MEMBER,
             Perm.CHANGE_STATUS,
+            Perm.ERASE_MEMBER,
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
@@ -101,6 +148,10 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.CONFIRM_PAYMENT,
             Perm.MANAGE_DUES_PLAN,
             Perm.EXPORT_LEDGER,
+            Perm.VIEW_CRISIS_FIGURES,
+            Perm.APPLY_WELFARE_FOR_MEMBER,
+            Perm.VIEW_WELFARE,
+            Perm.MANAGE_WELFARE_FUNDS,
         }
     ),
     Role.NATIONAL_BOARD: frozenset({Perm.VIEW_REGISTER, Perm.MANAGE_VOTES, Perm.RUN_ASSEMBLY}),
@@ -187,6 +238,17 @@ def require(user: AnyUser, perm: Perm, branch: Branch | int | None = None) -> No
         raise PermissionDenied
     if branch is not None and not scope.allows(branch_id):
         raise PermissionDenied(_("This belongs to another branch."))
+
+
+def require_another_officer(user: AnyUser, member: Member) -> None:
+    """Conflict of interest: no officer acts as an officer on her own record (records,
+    waives, corrects, confirms or rates her own dues; decides her own welfare claim);
+    another officer must. Raises ValidationError with a message to show her; call it
+    with the permission check, before anything is written."""
+    if user.is_authenticated and member.user_id is not None and member.user_id == user.pk:
+        raise ValidationError(
+            _("This concerns your own record: another officer must do it."), code="own_record"
+        )
 
 
 def visible(

@@ -7,7 +7,10 @@ from its AppConfig.ready(), the way cms.statistics.register works:
   the core's screens say it (one wording, a filter, a sentence per member);
 - periodic jobs: an app's entries in the Celery beat schedule;
 - office queues: what waits for an officer (applications, payments to confirm, call-outs),
-  counted on their office home.
+  counted on their office home;
+- erasure hooks: each app erases its own personal data of a member who asked to be
+  forgotten (union.services.erasure calls them);
+- personal data: each app's part of what a member downloads of what the union holds on her.
 
 Permissions are not registered: they stay in one readable table, union/permissions.py.
 A missing standing rule is a start-up error (union/checks.py), never "everyone".
@@ -236,3 +239,47 @@ def office_queues() -> list[OfficeQueue]:
 
 def office_queue(key: str) -> OfficeQueue | None:
     return _office_queues.get(key)
+
+
+# --- Erasure and access on request ---------------------------------------------------
+
+# A hook erases what its app holds personally about one member (free text, contact
+# details, files): it is called as hook(member, actor) inside the erasure's transaction,
+# with the member locked, after the core erased its own fields. It keeps the rows that
+# accounts and past rolls need (they point at a member with nothing personal left), must
+# not fail on a member it holds nothing about, and writes nothing personal to the audit.
+ErasureHook = Callable[["Member", Any], None]
+_erasure_hooks: list[ErasureHook] = []
+
+
+def register_erasure_hook(hook: ErasureHook) -> None:
+    if hook not in _erasure_hooks:
+        _erasure_hooks.append(hook)
+
+
+def erasure_hooks() -> list[ErasureHook]:
+    return list(_erasure_hooks)
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """One part of what the union holds on a member, as she downloads it: a title and a
+    table (column headings, then rows of plain values). Built with her language active."""
+
+    title: Label
+    columns: tuple[Label, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+# A provider returns its app's sections for one member (none if it holds nothing).
+PersonalDataProvider = Callable[["Member"], Iterable[DataSection]]
+_data_providers: list[PersonalDataProvider] = []
+
+
+def register_personal_data(provider: PersonalDataProvider) -> None:
+    if provider not in _data_providers:
+        _data_providers.append(provider)
+
+
+def personal_data_providers() -> list[PersonalDataProvider]:
+    return list(_data_providers)

@@ -102,25 +102,10 @@ def column_for_header(header: Any) -> str | None:
     return _HEADER_TO_COLUMN.get(normalise_header(header))
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and
-# CR, shifts it into one). A leading apostrophe makes it plain text (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
-
-
-def unneutralise_formula(value: str) -> str:
-    """Undo neutralise_formula, so an exported file imports back to the same values."""
-    if value.startswith("'") and value[1:2] and value[1:2] in "=+-@\t\r":
-        return value[1:]
-    return value
-
-
 class MemberResource(resources.ModelResource):
     """The register export. Contact columns are present only for officers allowed to see them,
-    and are left empty on rows of branches where that officer may not."""
+    and are left empty on rows of branches where that officer may not. The file itself is
+    written by union.exports, which neutralises formulas in every cell."""
 
     number = fields.Field(attribute="number", column_name="number")
     working_name = fields.Field(attribute="working_name", column_name="working_name")
@@ -177,5 +162,4 @@ class MemberResource(resources.ModelResource):
             self.contact_everywhere or instance.branch_id in self.contact_branch_ids
         ):
             return ""
-        value = super().export_field(field, instance, **kwargs)
-        return neutralise_formula(value) if isinstance(value, str) else value
+        return super().export_field(field, instance, **kwargs)

@@ -66,10 +66,28 @@ def _bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
 
 
+def _weak_key(key: str) -> bool:
+    """Django's own test (check --deploy, security.W009): short, few distinct characters,
+    or the placeholder startproject writes."""
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
+
+
 SECRET_KEY = _secret("SECRET_KEY")
 # Old keys, newest first, so that changing SECRET_KEY does not sign everyone out at once.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = _bool("DEBUG", default=False)
+if SERVER_MODE:
+    # Not a warning that nobody reads: a server that would show settings and data on its
+    # error pages, or sign sessions with a guessable key, does not start at all.
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be false when DATABASE_URL is set.")
+    if _weak_key(SECRET_KEY):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak: use at least 50 random characters "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
+    if any(_weak_key(key) for key in SECRET_KEY_FALLBACKS):
+        raise ImproperlyConfigured("SECRET_KEY_FALLBACKS holds a key that is too weak.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="Solidaire")
@@ -128,6 +146,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "union.middleware.SecurityHeadersMiddleware",  # before whitenoise: static files too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "union.middleware.LocaleMiddleware",
@@ -138,6 +157,7 @@ MIDDLEWARE = [
     "union.middleware.MemberLanguageMiddleware",
     "cms.middleware.AddressLanguageMiddleware",  # /en/... stays English
     "django.contrib.messages.middleware.MessageMiddleware",
+    "union.middleware.SessionGuardMiddleware",  # after messages: it says why it signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -174,6 +194,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = str(
         DATABASES["default"].get("CONN_HEALTH_CHECKS", True)
     ).lower() not in ("0", "false", "no", "off")
+    # Behind pgbouncer in transaction pooling, consecutive transactions of one Django
+    # connection run on different server connections: nothing may outlive a transaction.
+    # So no server-side cursors (.iterator() would lose its cursor between fetches) and no
+    # prepared statements (psycopg prepares a query after its fifth use, on a server
+    # connection the next transaction may not get).
+    if _bool("DATABASE_TRANSACTION_POOLING", default=False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -202,7 +230,13 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_SENSITIVE_PARAMETERS = ["password", "username"]
+# Only what lockouts need, only while they need it (union/lockouts.py): no log of who
+# signed in, failures without browser or page, deleted once their cool-off is over.
+AXES_HANDLER = "union.lockouts.MinimalRecordsHandler"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Masked in axes's own log lines too.
+AXES_SENSITIVE_PARAMETERS = ["password", "username", "ip_address"]
 # Behind a reverse proxy every visitor comes from the proxy's address; set the number of
 # trusted proxies so that lockouts apply to the real client address (X-Forwarded-For).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -226,8 +260,20 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# Files every web node and worker must see alike: with more than one machine, MEDIA_ROOT
+# is a directory they share (or see docs/deploy.md for object storage).
+PRIVATE_FILES_ROOT = env.path("PRIVATE_FILES_ROOT", default=str(Path(MEDIA_ROOT) / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Never served by any address: uploads waiting for a confirmation (pending imports).
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(PRIVATE_FILES_ROOT),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if _bool("SOLIDAIRE_PLAIN_STATIC", default=False):
@@ -235,6 +281,11 @@ if _bool("SOLIDAIRE_PLAIN_STATIC", default=False):
 
 # Uploads: registers are small; refuse anything larger before reading it.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Larger uploads are checked and imported by a worker, with a progress page (a register
+# of a few thousand rows is done within the request, in about a second).
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
+# Exports of more members than this are made by a worker and downloaded from their page.
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=20_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 
@@ -251,11 +302,48 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS el
 # on our own form posts, and Django's CSRF check refuses every one of them.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"  # no other window keeps a handle on ours
+# Browser features no page of ours uses, refused to every page and anything framed in it.
+# Autoplay, fullscreen and encrypted media stay allowed: the video embeds use them.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+    )
+)
+# The language choice: a cookie as private as the session's.
+LANGUAGE_COOKIE_SECURE = SECURE_HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Sessions read from the cache (shared by all processes), written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # the longest, in use
+# Phones are shared: a session ends with the browser, and after this long unused
+# (union.middleware.SessionGuardMiddleware); shorter once past the second factor.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_IDLE_MINUTES_OFFICE = env.int("SESSION_IDLE_MINUTES_OFFICE", default=15)
+if min(SESSION_IDLE_MINUTES, SESSION_IDLE_MINUTES_OFFICE) < 1:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_MINUTES and SESSION_IDLE_MINUTES_OFFICE must be 1 or more."
+    )
 X_FRAME_OPTIONS = "DENY"
 
 CONTENT_SECURITY_POLICY = {
@@ -287,6 +375,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 2000},
     },
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same, but a Redis that is away makes the site slower, not an error page.
+    CACHES["default"]["BACKEND"] = "union.cache.RedisCache"
 CMS_CACHE_SECONDS = env.int("CMS_CACHE_SECONDS", default=600)
 CMS_STATISTICS_MINIMUM = env.int("CMS_STATISTICS_MINIMUM", default=10)  # smaller counts: hidden
 # Where the quick-exit button sends a visitor: an ordinary, unrelated site.
@@ -310,6 +401,7 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["pdf", "odt", "ods", "docx", "xlsx", "txt", "epub"]
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024  # bytes
+WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.forms.ImageForm"  # a damaged file is a form error
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000  # the page editor posts many fields
 
 # Email: console in the embedded default, SMTP (EMAIL_URL) in production.
@@ -332,6 +424,13 @@ if SMS_BACKEND.endswith("AfricasTalkingSmsBackend") and not (
         "AFRICASTALKING_USERNAME and AFRICASTALKING_API_KEY are needed for that SMS_BACKEND."
     )
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="ML")
+# Inbound SMS (crisis replies). Africa's Talking does not sign its callbacks: the callback
+# address carries this secret (/crisis/sms/at/<secret>/). Twilio signs with the auth token.
+# Unset: that webhook answers 404 to everything.
+CRISIS_SMS_INBOUND_SECRET = env.str("CRISIS_SMS_INBOUND_SECRET", default="")
+if CRISIS_SMS_INBOUND_SECRET and len(CRISIS_SMS_INBOUND_SECRET) < 24:
+    raise ImproperlyConfigured("CRISIS_SMS_INBOUND_SECRET must be at least 24 characters.")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 
 # Celery. The embedded default uses a file broker in var/ so jobs still run
 # (worker and beat are started by `make run`) without any external server.
@@ -356,6 +455,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
+# Seconds after which an outbox message claimed by a worker that died is sent again. It
+# must outlast the send task's hard time limit (60 s), or a slow send could go out twice.
+OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=600)
+if OUTBOX_CLAIM_TIMEOUT <= 60:
+    raise ImproperlyConfigured("OUTBOX_CLAIM_TIMEOUT must be more than 60 (seconds).")
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -364,14 +468,37 @@ CELERY_BEAT_SCHEDULER = "union.celery:RegistryScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
-# Logging: no request bodies, no names. Django's request logger only gets status and path,
-# and paths never carry personal data (members are addressed by opaque ids).
+# Logging: no request bodies, no names, no query strings (a search for a phone number would
+# land in the log: union.log_filters cuts them off). Paths never carry personal data
+# (members are addressed by opaque ids). The development server (`make run`) logs each
+# request like gunicorn's access log in production: method, path, status, size.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"paths_only": {"()": "union.log_filters.PathsOnly"}},
+    "formatters": {
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["paths_only"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["paths_only"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Replaces Django's own handlers (a console one when DEBUG, mail to ADMINS), which
+        # would print or send the request unfiltered; its records reach the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "office/includes/table.html"

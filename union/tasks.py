@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import import_module
 
 from celery import shared_task
+from django.conf import settings
 
+from union import lockouts
 from union.notifications import services as notifications
 from union.notifications.sms import SmsError
 
@@ -35,3 +38,47 @@ def sweep_notifications() -> int:
     ids = notifications.due_for_resend()
     queue_notifications(ids)
     return len(ids)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def forget_old_login_attempts() -> int:
+    """Failed logins are kept only for their cool-off; no access log is kept at all."""
+    return lockouts.forget_old_attempts()
+
+
+@shared_task(time_limit=300, soft_time_limit=280)
+def clear_expired_sessions() -> None:
+    """Expired sessions are gone from the database too (each names a member's login)."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def run_import_job(job_id: int) -> str:
+    """Check or import a register in the background (union.imports.jobs); safe to repeat."""
+    from union.imports import jobs
+
+    return jobs.run_step(job_id)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def sweep_import_jobs() -> int:
+    """Every minute: queue again the import steps whose task or worker was lost."""
+    from union.imports import jobs
+
+    return jobs.sweep_stale()
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def run_export_job(job_id: int) -> str:
+    """Make a large register export in the background (union.imports.export_jobs)."""
+    from union.imports import export_jobs
+
+    return export_jobs.run(job_id)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def sweep_export_jobs() -> int:
+    """Every minute: make again the exports whose worker was lost; forget old files."""
+    from union.imports import export_jobs
+
+    return export_jobs.sweep_stale()

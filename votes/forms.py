@@ -79,6 +79,20 @@ class VoteForm(forms.Form):
     )
     term_starts_on = forms.DateField(label=_("Term starts"), required=False, widget=DateInput())
     term_ends_on = forms.DateField(label=_("Term ends"), required=False, widget=DateInput())
+    shares_needed = forms.IntegerField(
+        label=_("Tellers' key sheets needed to open the ballot box at the count"),
+        help_text=_(
+            "You choose the tellers after creating the vote: at least one more than this "
+            "number, so that a lost sheet does not stop the count."
+        ),
+        min_value=2,
+        max_value=8,
+        initial=2,
+        required=False,  # blank: 2
+    )
+
+    def clean_shares_needed(self) -> int:
+        return self.cleaned_data.get("shares_needed") or 2
 
     def __init__(self, *args: Any, branches: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -244,3 +258,48 @@ class ReceiptForm(forms.Form):
         max_length=60,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
+
+
+# Typing 12 words is hard enough: no autocorrect, no capitals, no saved entries.
+WORDS_ATTRS = {
+    "rows": 3,
+    "autocomplete": "off",
+    "autocapitalize": "none",
+    "autocorrect": "off",
+    "spellcheck": "false",
+}
+
+
+class TellerForm(forms.Form):
+    member_number = forms.CharField(label=_("Membership number of the teller"), max_length=20)
+
+
+class KeySheetWordsForm(forms.Form):
+    words = forms.CharField(
+        label=_("The 12 words of your key sheet, in order"),
+        widget=forms.Textarea(attrs=WORDS_ATTRS),
+        max_length=400,
+    )
+
+
+class OpenBoxForm(forms.Form):
+    """At the count: one field per teller, each typed by that teller. Blank ones are
+    skipped; the vote says how many are needed."""
+
+    def __init__(self, *args: Any, tellers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for teller in tellers:
+            self.fields[f"teller_{teller.number}"] = forms.CharField(
+                label=_("Teller %(number)s, %(name)s: the 12 words of their sheet")
+                % {"number": teller.number, "name": teller.member.working_name},
+                required=False,
+                max_length=400,
+                widget=forms.Textarea(attrs=WORDS_ATTRS),
+            )
+
+    def sheets(self) -> dict[int, str]:
+        return {
+            int(name.removeprefix("teller_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("teller_")
+        }

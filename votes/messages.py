@@ -17,5 +17,22 @@ def _vote_held(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
+def _vote_teller(ctx: dict[str, Any]) -> tuple[str, str]:
+    subject = _("%(site)s: a task for you") % {"site": settings.SITE_NAME}
+    body = _("You are asked to keep a key for a count. Please sign in to print your key sheet.")
+    return subject, body
+
+
+def _vote_tellers(ctx: dict[str, Any]) -> tuple[str, str]:
+    subject = _("%(site)s: a vote needs you") % {"site": settings.SITE_NAME}
+    body = _(
+        "A vote you run cannot open: not every teller has a key sheet yet. "
+        "Please sign in to the office."
+    )
+    return subject, body
+
+
 def register() -> None:
     registry.register_message("vote_held", _vote_held)
+    registry.register_message("vote_teller", _vote_teller)
+    registry.register_message("vote_tellers", _vote_tellers)

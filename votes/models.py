@@ -32,6 +32,7 @@ class VoteStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SCHEDULED = "scheduled", _("Scheduled")
     OPEN = "open", _("Open")
+    TELLERS = "tellers", _("Closed, waiting for the tellers' key sheets")
     COUNTING = "counting", _("Closed, being counted")
     HELD = "held", _("Closed, result held back")
     PUBLISHED = "published", _("Result published")
@@ -83,6 +84,14 @@ class Vote(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     counted_at = models.DateTimeField(null=True, blank=True)
     roles_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The secret ballot (votes.sealing). k of the tellers' key sheets open the ballot box.
+    shares_needed = models.PositiveSmallIntegerField(_("key sheets needed at the count"), default=2)
+    # Made when the vote opens: the X25519 public key ballots are sealed to (its private key
+    # exists only as the tellers' shares) and the salt of the receipts' slow hash. Null on a
+    # vote opened before ballots were sealed: its ballots were stored as cast.
+    public_key = models.BinaryField(max_length=32, null=True, editable=False)
+    receipt_salt = models.BinaryField(max_length=16, null=True, editable=False)
+    unsealed_at = models.DateTimeField(null=True, blank=True)  # the tellers opened the box
 
     class Meta:
         ordering = ["-opens_at", "-id"]
@@ -95,10 +104,19 @@ class Vote(models.Model):
                 condition=Q(quorum_percent__lte=100), name="vote_quorum_percent"
             ),
             models.CheckConstraint(condition=Q(seats__gte=1), name="vote_seats_positive"),
+            models.CheckConstraint(
+                condition=Q(shares_needed__gte=2, shares_needed__lte=9),
+                name="vote_shares_needed_2_to_9",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_sealed(self) -> bool:
+        """Ballots are sealed to the vote's key when cast (every vote opened since)."""
+        return self.public_key is not None
 
     @property
     def is_ranked(self) -> bool:
@@ -135,6 +153,34 @@ class VoteOption(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class Teller(models.Model):
+    """A member who holds one of a vote's key sheets. She prints it herself before the vote
+    opens (the server keeps only its public key); at opening her share of the vote's key is
+    sealed to it. k of the vote's tellers, together at the count, open the ballot box."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="tellers")
+    number = models.PositiveSmallIntegerField()  # printed on her sheet; her share's number
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    public_key = models.BinaryField(max_length=32, null=True, editable=False)
+    sheet_made_at = models.DateTimeField(null=True, blank=True)
+    # She typed her sheet's words back: she has it, and can read it.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    sealed_share = models.BinaryField(null=True, editable=False)  # from opening
+
+    class Meta:
+        ordering = ["vote", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "number"], name="teller_number_once"),
+            models.UniqueConstraint(fields=["vote", "member"], name="teller_once_per_vote"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1, number__lte=9), name="teller_number_1_to_9"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"teller {self.vote_id}:{self.number}"
 
 
 class VoteRoll(models.Model):
@@ -174,12 +220,31 @@ class VoteMark(models.Model):
         return f"mark {self.vote_id}:{self.member_id}"
 
 
+class SealedBallot(models.Model):
+    """A ballot as cast, sealed to the vote's public key: nobody can read it until k
+    tellers open the box at the count, when it is replaced by a Ballot. Every sealed
+    ballot of a vote has the same length. No member, no time, a random key.
+    lookup: an HMAC of the receipt's slow hash (votes.receipts), to find it by receipt.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="sealed_ballots")
+    sealed = models.BinaryField()
+    lookup = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"sealed ballot {self.lookup[:8]}"
+
+
 class Ballot(models.Model):
     """What one voter chose, and nothing else.
 
     No member, no time, no address, no session, no officer, and a random UUID key rather
     than a sequence that would follow the order of the voted marks. Not in any history or
-    audit table. receipt_hash is SHA-256 of the receipt code shown once to the voter.
+    audit table. Sealed votes: written at the count, all at once and in random order, from
+    the opened sealed ballots; receipt_hash is the receipt's counted hash, which travelled
+    inside the sealed ballot (votes.receipts). Votes opened before: written when cast, with
+    the SHA-256 of the receipt code.
     choices: option numbers; ranked in order for elections, sorted for approval.
     """
 

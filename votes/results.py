@@ -14,7 +14,15 @@ from votes.counting.blt import write_blt
 from votes.counting.irv import count_irv
 from votes.counting.profile import Profile
 from votes.counting.stv import count_stv
-from votes.models import Ballot, BallotChannel, BranchTally, Vote, VoteKind, VoteMark
+from votes.models import (
+    Ballot,
+    BallotChannel,
+    BranchTally,
+    SealedBallot,
+    Vote,
+    VoteKind,
+    VoteMark,
+)
 
 
 def grouped_ballots(vote: Vote) -> list[tuple[tuple[int, ...], int]]:
@@ -54,6 +62,9 @@ def count_problems(vote: Vote) -> list[str]:
     ).count()
     if electronic != marked:
         problems.append(f"{electronic} ballots for {marked} voted marks")
+    unopened = SealedBallot.objects.filter(vote=vote).count()
+    if unopened:
+        problems.append(f"{unopened} sealed ballots that do not open to a valid ballot")
     paper_marks = dict(
         VoteMark.objects.filter(vote=vote, channel=BallotChannel.PAPER)
         .values_list("branch__code")

@@ -15,11 +15,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, prefetch_rela
 from union import permissions, registry
 from union.models import Branch, Member, MemberStatus
 from union.permissions import Perm
+from votes import receipts
 from votes.models import (
     Ballot,
     BallotChannel,
     BranchTally,
+    SealedBallot,
     TallyEntry,
+    Teller,
     Vote,
     VoteMark,
     VoteOption,
@@ -58,7 +61,7 @@ def assembly_votes(user: AnyUser) -> QuerySet[Vote]:
     if not scope:
         return Vote.objects.none()
     qs = Vote.objects.select_related("branch").filter(
-        status__in=[VoteStatus.OPEN, VoteStatus.COUNTING, VoteStatus.HELD]
+        status__in=[VoteStatus.OPEN, VoteStatus.TELLERS, VoteStatus.COUNTING, VoteStatus.HELD]
     )
     if scope.everywhere:
         return qs
@@ -147,6 +150,61 @@ def published_ballots(vote: Vote) -> QuerySet[Ballot]:
     if vote.status != VoteStatus.PUBLISHED:
         return Ballot.objects.none()
     return Ballot.objects.filter(vote=vote).order_by("receipt_hash")
+
+
+def sealed_ballots(vote: Vote) -> QuerySet[SealedBallot]:
+    """The sealed ballots of a vote, from opening until the tellers open the box, in the
+    order of their random keys: nothing to do with when or by whom they were cast."""
+    if vote.public_key is None or vote.status in (VoteStatus.DRAFT, VoteStatus.SCHEDULED):
+        return SealedBallot.objects.none()
+    return SealedBallot.objects.filter(vote=vote).order_by("id")
+
+
+@dataclass(frozen=True)
+class FoundReceipt:
+    fingerprint: str
+    choices: list[int] | None  # None while the ballot is sealed
+
+
+def find_receipt(vote: Vote, code: str) -> FoundReceipt | None:
+    """The ballot a receipt code belongs to: sealed while the vote is open and until the
+    count, opened once the result is published (the same code finds both). One slow hash
+    per call (votes.receipts): the screens limit how often a member may call it."""
+    if vote.public_key is None:
+        if vote.status != VoteStatus.PUBLISHED:
+            return None
+        wanted = receipts.legacy_hash(code)
+        ballot = published_ballots(vote).filter(receipt_hash=wanted).first()
+        if ballot is None:
+            return None
+        return FoundReceipt(receipts.fingerprint(ballot.receipt_hash), list(ballot.choices))
+    key = receipts.receipt_key(code, bytes(vote.receipt_salt or b""))
+    if vote.status == VoteStatus.PUBLISHED:
+        ballot = published_ballots(vote).filter(receipt_hash=receipts.counted_hash(key)).first()
+        if ballot is None:
+            return None
+        return FoundReceipt(receipts.fingerprint(ballot.receipt_hash), list(ballot.choices))
+    sealed = sealed_ballots(vote).filter(lookup=receipts.sealed_lookup(key)).first()
+    if sealed is None:
+        return None
+    return FoundReceipt(receipts.box_fingerprint(bytes(sealed.sealed)), None)
+
+
+def tellers_of(user: AnyUser, vote: Vote) -> QuerySet[Teller]:
+    """A vote's tellers and where their key sheets stand: for those who run it."""
+    if not may_manage(user, vote):
+        return Teller.objects.none()
+    return Teller.objects.filter(vote=vote).select_related("member").order_by("number")
+
+
+def key_sheets_for(member: Member) -> QuerySet[Teller]:
+    """The member's own teller places in votes not yet counted, newest first."""
+    return (
+        Teller.objects.filter(member=member)
+        .exclude(vote__status__in=[VoteStatus.PUBLISHED, VoteStatus.CANCELLED])
+        .select_related("vote")
+        .order_by("-vote__opens_at")
+    )
 
 
 def marks_for(user: AnyUser, vote: Vote) -> QuerySet[VoteMark]:

@@ -240,8 +240,31 @@ def receive_event(event: dict[str, Any]) -> StripeEvent:
         stored, _created = ingest_event(event)
         if stored.status == EventStatus.PENDING:
             pk = stored.pk
-            transaction.on_commit(lambda: process_stripe_event.delay(pk))
+
+            # robust: the event is stored by then, so a broker that is down must not turn
+            # Stripe's delivery into an error (and a retry storm); stuck_events() finds it.
+            def book_after_commit() -> None:
+                process_stripe_event.delay(pk)
+
+            transaction.on_commit(book_after_commit, robust=True)
     return stored
+
+
+# Stored events whose booking task never ran (the broker lost it, a worker died with it):
+# handed to the workers again after this long. Booking locks the event and re-checks its
+# status, so a task that was only slow books nothing twice.
+STUCK_AFTER = timedelta(minutes=2)
+
+
+def stuck_events(limit: int = 500) -> list[int]:
+    """Ids of events still waiting to be booked STUCK_AFTER after they arrived."""
+    return list(
+        StripeEvent.objects.filter(
+            status=EventStatus.PENDING, received_at__lt=timezone.now() - STUCK_AFTER
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 # --- handling events -----------------------------------------------------------------

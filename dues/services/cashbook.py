@@ -13,8 +13,8 @@ from django.utils.translation import ngettext
 
 from dues import money
 from dues.audit import DuesAction
-from dues.models import CashBookClose, EntryKind, LedgerEntry, Method
-from dues.selectors import counts_q
+from dues.models import CashBookClose, LedgerEntry, Method
+from dues.selectors import awaiting_q, counts_q
 from union.models import Branch
 from union.permissions import Perm, require
 from union.services.audit import record_access
@@ -40,12 +40,7 @@ def close_cash_book(*, actor: User, branch: Branch, day: date) -> CashBookClose:
         rows = LedgerEntry.objects.filter(
             branch=branch, booked_on=day, method__in=[Method.CASH, Method.MOBILE_MONEY]
         )
-        waiting = rows.filter(
-            needs_confirmation=True,
-            kind=EntryKind.PAYMENT,
-            confirmation__isnull=True,
-            reversed_by__isnull=True,
-        ).count()
+        waiting = rows.filter(awaiting_q()).count()
         if waiting:
             raise ValidationError(
                 ngettext(

@@ -1,4 +1,5 @@
-"""The ledger export for the auditor and donors."""
+"""The ledger export for the auditor and donors, written by union.exports like every export
+(no cell runs as a formula, whatever an officer typed)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,13 @@ from dues.audit import DuesAction
 from dues.models import LedgerEntry
 from dues.resources import LedgerResource
 from union import permissions
+from union.exports import CONTENT_TYPES, export_resource
 from union.models import Branch
 from union.permissions import Perm
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 @dataclass(frozen=True)
@@ -54,22 +51,21 @@ def export_ledger(
         qs = qs.filter(booked_on__gte=start)
     if end is not None:
         qs = qs.filter(booked_on__lte=end)
-    dataset = LedgerResource().export(queryset=LedgerResource.queryset_for(qs))
-    content = dataset.export(fmt)
-    if isinstance(content, str):
-        content = content.encode("utf-8")
+    qs = LedgerResource.queryset_for(qs)
     label = branch.code if branch is not None else "all"
     with transaction.atomic():
+        count = qs.count()
         record_access(
             actor=actor,
             action=DuesAction.EXPORT,
             target=f"ledger:{label}",
             branch=branch,
-            rows=len(dataset),
+            rows=count,
         )
+    content = b"".join(export_resource(LedgerResource(), qs, fmt, sheet="ledger"))
     return Export(
         content=content,
         content_type=CONTENT_TYPES[fmt],
         filename=f"ledger-{label}-{start or 'start'}-{end or 'end'}.{fmt}",
-        rows=len(dataset),
+        rows=count,
     )

@@ -9,7 +9,7 @@ message in the outbox, which sends it after commit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -33,8 +33,9 @@ from dues.models import (
 from dues.selectors import counts_q
 from dues.services import allocation
 from dues.services.common import lock_member, sync_standing
+from dues.welfare.services.shares import record_dues_share
 from union.models import Branch, Member, MemberStatus
-from union.permissions import Perm, require
+from union.permissions import Perm, require, require_another_officer
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ def _notify_payment(member: Member, entry: LedgerEntry) -> None:
 
 
 def _counted(member: Member, entry: LedgerEntry) -> Member:
-    """The entry now counts: settle what it can and re-check the member's standing."""
+    """The entry now counts: the welfare funds take their share (or give it back), then
+    settle what it can and re-check the member's standing."""
+    record_dues_share(entry)
     allocation.settle(member.pk)
     return sync_standing(member)
 
@@ -113,6 +116,7 @@ def record_payment(
     payment message to members who agreed to be contacted.
     """
     require(actor, Perm.RECORD_PAYMENT, member.branch_id)
+    require_another_officer(actor, member)
     slip = _validate_counter_payment(
         method=method, receipt_number=receipt_number, provider=provider, external_id=external_id
     )
@@ -188,6 +192,7 @@ def _book_counter_payment(
     member = lock_member(member_id)
     plan = _plan(member)
     _check_amount(amount, currency, plan)
+    slip = _branch_operator(member.branch, slip)
     if member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
         raise ValidationError(_("Only active or lapsed members pay dues."), code="status")
     today = money.local_today(member.branch.time_zone)
@@ -244,6 +249,33 @@ def _is_this_payment(
         and entry.receipt_number == slip.receipt_number
         and entry.external_id == slip.external_id
     )
+
+
+def _branch_operator(branch: Branch, slip: _CounterSlip) -> _CounterSlip:
+    """Mobile money goes through one of the operators the branch set up, spelt its way:
+    never free text (it is shown on screens and exported to spreadsheets)."""
+    if slip.method != Method.MOBILE_MONEY:
+        return slip
+    if not branch.mobile_money_providers:
+        raise ValidationError(
+            {
+                "provider": _(
+                    "This branch has no mobile-money operators set up yet. Ask the "
+                    "administrator to add them to the branch."
+                )
+            },
+            code="no_operators",
+        )
+    operator = branch.mobile_money_provider(slip.provider)
+    if operator is None:
+        raise ValidationError(
+            {
+                "provider": _("Choose one of this branch's mobile-money operators: %(names)s.")
+                % {"names": ", ".join(branch.mobile_money_providers)}
+            },
+            code="operator",
+        )
+    return replace(slip, provider=operator)
 
 
 def _earlier_entry(*, member: Member, slip: _CounterSlip, amount: int) -> LedgerEntry | None:
@@ -306,20 +338,32 @@ def _after_counter_payment(booked: _Booked) -> None:
 
 
 def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:
-    """A second officer confirms an entry above the threshold; from now on it counts.
+    """A second officer confirms an entry above the threshold (a payment, or the correction
+    of an entry that counts); from now on it counts.
 
     Confirming twice is a no-op. The officer who recorded the entry cannot confirm it
-    (the database refuses it too). Side effects as for record_payment.
+    (the database refuses it too). Side effects as for record_payment; a confirmed
+    correction releases what the corrected entry settled, and tells nobody.
     """
     require(actor, Perm.CONFIRM_PAYMENT, entry.branch_id)
     with transaction.atomic():
         member = lock_member(entry.member_id)
-        entry = LedgerEntry.objects.select_related("branch").get(pk=entry.pk)
+        require_another_officer(actor, member)
+        entry = LedgerEntry.objects.select_related("branch", "reverses").get(pk=entry.pk)
         if PaymentConfirmation.objects.filter(entry=entry).exists():
             return entry
-        if not entry.needs_confirmation or entry.kind != EntryKind.PAYMENT:
+        if not entry.needs_confirmation or entry.kind not in (
+            EntryKind.PAYMENT,
+            EntryKind.REVERSAL,
+        ):
             raise ValidationError(_("This entry needs no confirmation."), code="not_needed")
-        if LedgerEntry.objects.filter(reverses=entry).exists():
+        corrected = entry.reverses  # set on reversals only (a database constraint)
+        if entry.kind == EntryKind.REVERSAL and (corrected is None or not _counts(corrected)):
+            raise ValidationError(
+                _("This corrects an entry that never counted; there is nothing to confirm."),
+                code="never_counted",
+            )
+        if entry.kind == EntryKind.PAYMENT and LedgerEntry.objects.filter(reverses=entry).exists():
             raise ValidationError(
                 _("This entry was corrected; there is nothing to confirm."), code="reversed"
             )
@@ -332,12 +376,20 @@ def confirm_payment(*, actor: User, entry: LedgerEntry) -> LedgerEntry:
                 code="same_officer",
             )
         PaymentConfirmation.objects.create(entry=entry, recorded_by=recorder, confirmed_by=actor)
-        member = _counted(member, entry)
-        _notify_payment(member, entry)
+        if corrected is not None:
+            _apply_reversal(member, corrected=corrected, reversal=entry)
+        else:
+            member = _counted(member, entry)
+            _notify_payment(member, entry)
         record_access(
             actor=actor, action=DuesAction.CONFIRM, target=_target(entry), branch=entry.branch
         )
     return entry
+
+
+def _counts(entry: LedgerEntry) -> bool:
+    """The row counts: it needs no second officer, or has had one."""
+    return not entry.needs_confirmation or PaymentConfirmation.objects.filter(entry=entry).exists()
 
 
 # --- waivers and corrections ---------------------------------------------------------
@@ -359,6 +411,7 @@ def grant_waiver(*, actor: User, member: Member, amount: int, reason: str) -> Le
     Side effects: settles the oldest open charges; may reinstate a lapsed member.
     """
     require(actor, Perm.GRANT_WAIVER, member.branch_id)
+    require_another_officer(actor, member)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give a reason for the waiver.")}, code="reason")
@@ -396,9 +449,11 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
     """Correct a mistaken row with a new row of the opposite amount that points at it.
 
     Correcting the same row again returns the first correction; a correction itself cannot
-    be corrected, nor can a card payment (Stripe refunds those). Side effects: what the
-    row settled is released and settled again oldest first; the member may lapse or be
-    reinstated.
+    be corrected, nor can a card payment (Stripe refunds those). The two-officer rule
+    holds both ways: the correction of a row above the branch's threshold counts only once
+    a second officer confirms it (confirm_payment), like the payment did. Side effects,
+    once the correction counts: what the row settled is released and settled again oldest
+    first; the member may lapse or be reinstated.
     """
     perm = (
         Perm.GRANT_WAIVER
@@ -411,6 +466,7 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
         raise ValidationError({"reason": _("Say what was wrong with the entry.")}, code="reason")
     with transaction.atomic():
         member = lock_member(entry.member_id)
+        require_another_officer(actor, member)
         entry = LedgerEntry.objects.select_related("branch").get(pk=entry.pk)
         existing = LedgerEntry.objects.filter(reverses=entry).first()
         if existing is not None:
@@ -432,7 +488,9 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
                     _("Today's cash book is closed: correct this entry tomorrow."),
                     code="closed",
                 )
-        counted = not entry.needs_confirmation or hasattr(entry, "confirmation")
+        counted = _counts(entry)
+        plan = DuesPlan.objects.filter(branch_id=entry.branch_id).first()
+        above = plan is not None and entry.magnitude > plan.confirm_threshold
         reversal = LedgerEntry.objects.create(
             member_id=entry.member_id,
             branch_id=entry.branch_id,
@@ -444,18 +502,13 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             provider=entry.provider,
             reverses=entry,
             reason=reason,
-            # The correction of an entry that never counted does not count either.
-            needs_confirmation=not counted,
+            # The correction of an entry that never counted does not count either; that of
+            # a big one waits for a second officer.
+            needs_confirmation=not counted or above,
             recorded_by=actor,
         )
-        if counted:
-            if entry.amount > 0:
-                allocation.release_debit(entry)
-                allocation.allocate(credit=reversal, debit=entry, amount=entry.amount)
-            else:
-                allocation.release_credit(entry)
-                allocation.allocate(credit=entry, debit=reversal, amount=-entry.amount)
-            _counted(member, reversal)
+        if counted and not above:
+            _apply_reversal(member, corrected=entry, reversal=reversal)
         record_access(
             actor=actor,
             action=DuesAction.REVERSAL,
@@ -463,6 +516,17 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             branch=entry.branch,
         )
     return reversal
+
+
+def _apply_reversal(member: Member, *, corrected: LedgerEntry, reversal: LedgerEntry) -> None:
+    """The correction now counts: undo what the corrected row settled and match the two."""
+    if corrected.amount > 0:
+        allocation.release_debit(corrected)
+        allocation.allocate(credit=reversal, debit=corrected, amount=corrected.amount)
+    else:
+        allocation.release_credit(corrected)
+        allocation.allocate(credit=corrected, debit=reversal, amount=-corrected.amount)
+    _counted(member, reversal)
 
 
 # --- card payments (booked by the system from Stripe events) -------------------------

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dues.audit import DuesAction
 from dues.models import DuesAccount, DuesPlan, Rate
 from union.models import Branch, Member
-from union.permissions import Perm, require
+from union.permissions import Perm, require, require_another_officer
 from union.services.audit import record_access
 
 if TYPE_CHECKING:
@@ -76,8 +76,10 @@ def account_for(member: Member) -> DuesAccount:
 
 
 def set_member_rate(*, actor: User, member: Member, rate: str) -> DuesAccount:
-    """Put a member on the standard or the solidarity rate, from the next monthly run."""
+    """Put a member on the standard or the solidarity rate, from the next monthly run.
+    Never one's own: another officer must (the rate decides standing, and so the vote)."""
     require(actor, Perm.GRANT_WAIVER, member.branch_id)
+    require_another_officer(actor, member)
     if rate not in Rate.values:
         raise ValidationError({"rate": _("Choose a rate.")})
     with transaction.atomic():

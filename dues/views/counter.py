@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from dues import money, selectors
 from dues.audit import DuesAction
 from dues.forms import PaymentForm, RateForm, ReversalForm, SearchForm, WaiverForm
-from dues.models import DuesAccount, EntryKind, Method, Rate
+from dues.models import DuesAccount, EntryKind, LedgerEntry, Method, Rate
 from dues.services import ledger, plans
 from dues.views.common import entry_in_scope, member_in_scope
 from union import permissions
@@ -59,8 +59,10 @@ def _render_account(
     user = request.user
     branch = member.branch
     currency = branch.currency
-    can_record = permissions.has_perm(user, Perm.RECORD_PAYMENT, branch.id)
-    can_waive = permissions.has_perm(user, Perm.GRANT_WAIVER, branch.id)
+    # Her own account: another officer records, waives, corrects and rates it.
+    own = member.user_id == user.pk
+    can_record = not own and permissions.has_perm(user, Perm.RECORD_PAYMENT, branch.id)
+    can_waive = not own and permissions.has_perm(user, Perm.GRANT_WAIVER, branch.id)
     today = money.local_today(branch.time_zone)
     if can_record and payment_form is None:
         payment_form = PaymentForm(currency=currency, initial={"paid_on": today})
@@ -80,7 +82,8 @@ def _render_account(
         else None,
         "rate": account.get_rate_display() if account else Rate.STANDARD.label,
         "last_receipt": selectors.last_receipt_number(branch) if can_record else "",
-        "can_confirm": permissions.has_perm(user, Perm.CONFIRM_PAYMENT, branch.id),
+        "can_confirm": not own and permissions.has_perm(user, Perm.CONFIRM_PAYMENT, branch.id),
+        "own_account": own,
         "can_correct": can_record or can_waive,
     }
     return render(request, "dues/office/member_account.html", context, status=status)
@@ -161,8 +164,12 @@ def set_rate(request: OfficeRequest, public_id: str) -> HttpResponse:
     member = member_in_scope(request, public_id, Perm.GRANT_WAIVER)
     form = RateForm(request.POST)
     if form.is_valid():
-        plans.set_member_rate(actor=request.user, member=member, rate=form.cleaned_data["rate"])
-        messages.success(request, _("Rate changed. It applies from the next monthly dues."))
+        try:
+            plans.set_member_rate(actor=request.user, member=member, rate=form.cleaned_data["rate"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Rate changed. It applies from the next monthly dues."))
     return redirect("dues:member_account", public_id=member.public_id)
 
 
@@ -175,7 +182,12 @@ def confirm_entry(request: OfficeRequest, public_id: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Payment confirmed. It counts now."))
+        confirmed = (
+            _("Correction confirmed. It counts now.")
+            if entry.kind == EntryKind.REVERSAL
+            else _("Payment confirmed. It counts now.")
+        )
+        messages.success(request, confirmed)
     return redirect(safe_next(request, reverse("dues:receipt", args=[entry.public_id])))
 
 
@@ -185,13 +197,22 @@ def reverse_entry(request: OfficeRequest, public_id: str) -> HttpResponse:
     form = ReversalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            ledger.reverse_entry(
+            reversal = ledger.reverse_entry(
                 actor=request.user, entry=entry, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Entry corrected."))
+            if LedgerEntry.objects.filter(selectors.awaiting_q(), pk=reversal.pk).exists():
+                messages.warning(
+                    request,
+                    _(
+                        "Recorded. Above the branch limit: the correction counts once a "
+                        "second officer confirms it."
+                    ),
+                )
+            else:
+                messages.success(request, _("Entry corrected."))
             return redirect("dues:member_account", public_id=entry.member.public_id)
     return render(
         request,

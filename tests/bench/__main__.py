@@ -10,6 +10,9 @@ Sections (--only, comma-separated; default all):
 - votes: tests/bench/votes.py (tally, STV, casting).
 - dues: tests/bench/dues.py (monthly run, Stripe webhook, lapsing).
 - cms: tests/bench/cms.py (public pages under a real server, cached and not).
+- crisis: tests/bench/crisis.py (escalation sweep, response figures).
+- welfare: tests/bench/welfare.py (a fund's balance and the monthly figures over 1,000,000
+  fund ledger rows against hand-written SQL; the share's statements in a dues payment).
 
 Runs against the PostgreSQL in DATABASE_URL (tests/with_services.sh starts a throwaway
 one) but only ever inside test databases it creates and drops itself, a fresh one per
@@ -34,8 +37,11 @@ def _parse() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="register,votes,dues,cms",
-        help="sections to run (comma-separated): register,votes,dues,cms",
+        default="register,votes,dues,cms,crisis,welfare",
+        help="sections to run (comma-separated): register,votes,dues,cms,crisis,welfare",
+    )
+    parser.add_argument(
+        "--fund-rows", type=int, default=1_000_000, help="welfare fund ledger rows (default 1M)"
     )
     parser.add_argument(
         "--members", type=int, default=100_000, help="members seeded (default 100000)"
@@ -265,10 +271,22 @@ def _register(args: argparse.Namespace) -> None:
     )
 
 
+def _welfare(args: argparse.Namespace) -> None:
+    from tests.bench import welfare
+
+    welfare.run(rows=args.fund_rows)  # prints as it goes
+
+
 def _cms(args: argparse.Namespace) -> None:
     from tests.bench import cms
 
     print("\n".join(["", *cms.run()]), flush=True)
+
+
+def _crisis(args: argparse.Namespace) -> None:
+    from tests.bench import crisis
+
+    print("\n".join(crisis.report(crisis.run())), flush=True)
 
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
@@ -276,6 +294,8 @@ SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "votes": _votes,
     "dues": _dues,
     "cms": _cms,
+    "crisis": _crisis,
+    "welfare": _welfare,
 }
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 from django.core.cache.backends.base import BaseCache
@@ -47,6 +48,9 @@ class Server:
     @property
     def origin(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    def connection(self, timeout: float = 60) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(HOST, self.port, timeout=timeout)
 
     def log_tail(self, chars: int = 3000) -> str:
         """The end of the server's log (errors and tracebacks), while the server runs."""
@@ -222,8 +226,14 @@ class Run:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
+class Target(Protocol):
+    """Where drive() sends requests: a bench Server, or the stage's nginx (TLS)."""
+
+    def connection(self, timeout: float = 60) -> http.client.HTTPConnection: ...
+
+
 def drive(
-    server: Server,
+    server: Target,
     requests: list[Request],
     *,
     clients: int,
@@ -246,7 +256,7 @@ def drive(
     stop_at = time.monotonic() + deadline_s
 
     def client() -> None:
-        conn = http.client.HTTPConnection(HOST, server.port, timeout=60)
+        conn = server.connection(timeout=60)
         mine: Counter[str] = Counter()
         my_latencies: list[float] = []
         my_tagged: list[tuple[int, str, bytes]] = []

@@ -6,13 +6,19 @@ branch, members and votes in the database it is given and removes the ballots af
 - tally: a 1,000,000-ballot single-choice tally through the service's GROUP BY vs a raw
   SQL GROUP BY on the same rows (target: at least 0.5x the raw speed).
 - stv: Scottish STV over 100,000 random ranked ballots, 20 candidates, 7 seats.
+- unseal: the same kind of election as 100,000 sealed ballots: two tellers' sheets open the
+  box (the vote's key rebuilt, every ballot opened, written shuffled, the sealed ones
+  deleted) and the election is counted, against counting the same ballots stored as
+  plaintext, in the same run (target: at least 0.2x the plaintext count's speed).
 - casting: N members (default 20,000), signed in, send their final ballot POST to a real
   gunicorn on loopback from 32 concurrent clients, against a hello-world POST on the same
   server in the same run (target: casting at least 0.2x the hello-world POSTs per second).
   Every member submits twice: half cast once (the timed casting rate) and later again,
-  half send both POSTs at the same moment from two clients. Then ballots == voted marks
-  == members, every receipt finds its ballot, and the count publishes (it refuses if
-  ballots and marks differ).
+  half send both POSTs at the same moment from two clients. Every ballot is sealed to the
+  vote's key in the request, with one scrypt of its receipt. Then sealed ballots == voted
+  marks == members, a sample of receipts finds its sealed ballot, two tellers open the box
+  and the count publishes (it refuses if ballots and marks differ), and the same receipts
+  find their counted ballots.
 
 Standalone (creates and drops its own test database):
 
@@ -38,9 +44,11 @@ from votes.counting.stv import count_stv
 
 TALLY_BALLOTS = 1_000_000
 STV_BALLOTS = 100_000
+UNSEAL_BALLOTS = 100_000
+RECEIPT_SAMPLE = 500  # receipts checked after casting: each costs one slow hash
 
 
-def _vote(kind: str, options: int) -> Any:
+def _vote(kind: str, options: int, seats: int = 1) -> Any:
     from union.models import Branch, Member, MemberStatus, RegistrationSource
     from votes.models import Vote, VoteOption
 
@@ -63,6 +71,7 @@ def _vote(kind: str, options: int) -> Any:
         closes_at=now - timedelta(days=1),
         returning_officer=officer,
         status="counting",
+        seats=seats,
     )
     VoteOption.objects.bulk_create(
         [VoteOption(vote=vote, number=n, label=f"Option {n}") for n in range(1, options + 1)]
@@ -110,17 +119,25 @@ def bench_tally() -> dict[str, Any]:
     }
 
 
-def bench_stv() -> dict[str, Any]:
-    rng = random.Random(7)
-    weights = [rng.random() ** 2 for _ in range(20)]
-    profile = Profile(candidates=20, seats=7, title="bench")
-    for _ in range(STV_BALLOTS):
-        pool = list(range(1, 21))
+def _random_rankings(n: int, candidates: int = 20, seed: int = 7) -> list[list[int]]:
+    """n rankings of some of the candidates, a few popular ones ranked first more often."""
+    rng = random.Random(seed)
+    weights = [rng.random() ** 2 for _ in range(candidates)]
+    rankings = []
+    for _ in range(n):
+        pool = list(range(1, candidates + 1))
         ranking = []
-        for _place in range(rng.randint(1, 20)):
+        for _place in range(rng.randint(1, candidates)):
             pick = rng.choices(pool, weights=[weights[c - 1] for c in pool])[0]
             pool.remove(pick)
             ranking.append(pick)
+        rankings.append(ranking)
+    return rankings
+
+
+def bench_stv() -> dict[str, Any]:
+    profile = Profile(candidates=20, seats=7, title="bench")
+    for ranking in _random_rankings(STV_BALLOTS):
         profile.add(ranking)
     t = time.perf_counter()
     result = count_stv(profile)
@@ -132,6 +149,99 @@ def bench_stv() -> dict[str, Any]:
         "stages": len(result.stages),
         "elected": len(result.elected),
         "ok": len(result.elected) == 7,
+    }
+
+
+def bench_unseal() -> dict[str, Any]:
+    """Open a box of 100,000 sealed ballots with two of three tellers' sheets and count the
+    election, against counting the same ballots stored as plaintext."""
+    import secrets
+
+    from django.db import transaction
+
+    from votes import sealing
+    from votes.models import Ballot, SealedBallot, Vote
+    from votes.results import compute_result
+    from votes.services.unsealing import unseal_ballots
+
+    rankings = _random_rankings(UNSEAL_BALLOTS)
+    t = time.perf_counter()
+    plain = _vote("election", 20, seats=7)
+    sealed_vote = _vote("election", 20, seats=7)
+    sheets = [sealing.new_key_sheet(sealed_vote.public_id) for _ in range(3)]
+    key = sealing.make_vote_key(
+        public_id=sealed_vote.public_id,
+        teller_keys={n: sheet.public_key for n, sheet in enumerate(sheets, start=1)},
+        needed=2,
+    )
+    Vote.objects.filter(pk=sealed_vote.pk).update(public_key=key.public_key)
+    box = sealing.sealing_box(key.public_key)
+    for start in range(0, UNSEAL_BALLOTS, 5000):
+        part = rankings[start : start + 5000]
+        SealedBallot.objects.bulk_create(
+            [
+                SealedBallot(
+                    vote=sealed_vote,
+                    sealed=sealing.seal_ballot(
+                        box, choices=r, counted_receipt=secrets.token_bytes(32), options=20
+                    ),
+                    lookup=secrets.token_hex(32),
+                )
+                for r in part
+            ]
+        )
+        Ballot.objects.bulk_create(
+            [Ballot(vote=plain, choices=r, receipt_hash=secrets.token_hex(32)) for r in part]
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Ballot._meta.db_table}")
+        cursor.execute(f"ANALYZE {SealedBallot._meta.db_table}")
+    setup_s = time.perf_counter() - t
+
+    plain_s = float("inf")
+    for _ in range(2):
+        t = time.perf_counter()
+        plain_result = compute_result(plain)
+        plain_s = min(plain_s, time.perf_counter() - t)
+
+    sealed_vote.refresh_from_db()
+    t = time.perf_counter()
+    shares = [
+        sealing.open_share(
+            seed=sheets[n - 1].seed, public_id=sealed_vote.public_id, sealed=key.sealed_shares[n]
+        )
+        for n in (1, 3)
+    ]
+    private_key = sealing.recover_vote_key(
+        public_id=sealed_vote.public_id, public_key=key.public_key, shares=shares
+    )
+    with transaction.atomic():
+        opened, left = unseal_ballots(sealed_vote, private_key)
+    open_s = time.perf_counter() - t
+    sealed_result = compute_result(sealed_vote)
+    total_s = time.perf_counter() - t
+    ratio = plain_s / total_s
+    same = (
+        sealed_result["totals"] == plain_result["totals"]
+        and sealed_result["count"]["stages"][0] == plain_result["count"]["stages"][0]
+        and set(sealed_result["elected"]) == set(plain_result["elected"])
+    )
+    for vote in (plain, sealed_vote):
+        Ballot.objects.filter(vote=vote).delete()
+    SealedBallot.objects.filter(vote=sealed_vote).delete()
+    return {
+        "name": "votes: open a box of 100,000 sealed ballots and count (STV, 20 candidates, "
+        "7 seats) vs count the same plaintext ballots",
+        "setup_s": round(setup_s, 1),
+        "plaintext_count_s": round(plain_s, 2),
+        "open_box_s": round(open_s, 2),
+        "open_box_per_ballot_us": round(open_s / UNSEAL_BALLOTS * 1e6, 1),
+        "open_box_and_count_s": round(total_s, 2),
+        "speed_vs_plaintext": round(ratio, 3),
+        "opened": opened,
+        "left_sealed": left,
+        "same_result": same,
+        "ok": same and opened == UNSEAL_BALLOTS and not left and ratio >= 0.2,
     }
 
 
@@ -229,7 +339,29 @@ def _voters(n: int, session_cache: Any = None) -> tuple[Any, Any, list[tuple[int
     return branch, officer, [(m.pk, key) for m, key in zip(members, keys, strict=True)]
 
 
-def _open_election(branch: Any, officer: Any) -> Any:
+def _tellers_with_sheets(vote: Any, officer: Any) -> dict[int, str]:
+    """Two more tellers beside the officer who made the vote, every sheet made and
+    confirmed; returns the words (teller number -> words), which the server keeps nowhere."""
+    from tests.bench.data import make_officer
+    from union.models import Role
+    from votes.services import tellers
+
+    national = officer.branch
+    for n in (2, 3):
+        teller = make_officer(
+            branch=national, role=Role.NATIONAL_BOARD, scope=national, number=f"NAT-TELL-{n}"
+        )
+        tellers.add_teller(actor=officer.user, vote=vote, member=teller)
+    words = {}
+    for teller in vote.tellers.select_related("member__user"):
+        user = teller.member.user
+        sheet = tellers.make_key_sheet(actor=user, vote=vote)
+        words[teller.number] = " ".join(sheet.words("english"))
+        tellers.confirm_key_sheet(actor=user, vote=vote, words=words[teller.number])
+    return words
+
+
+def _open_election(branch: Any, officer: Any) -> tuple[Any, dict[int, str]]:
     from votes.models import VoteKind
     from votes.services import drafting
 
@@ -248,9 +380,10 @@ def _open_election(branch: Any, officer: Any) -> Any:
     )
     for n in range(1, CASTING_CANDIDATES + 1):
         drafting.add_option(actor=officer.user, vote=vote, label=f"Candidate {n}")
+    words = _tellers_with_sheets(vote, officer)
     drafting.schedule_vote(actor=officer.user, vote=vote)
     vote.refresh_from_db()
-    return vote
+    return vote, words
 
 
 def _classify_cast(status: int, body: bytes) -> str:
@@ -282,8 +415,8 @@ def bench_casting(
 ) -> dict[str, Any]:
     from tests.bench import server as bench_server
     from votes import receipts
-    from votes.models import Ballot, Vote, VoteMark, VoteRoll, VoteStatus
-    from votes.services import counting
+    from votes.models import Ballot, SealedBallot, Vote, VoteMark, VoteRoll, VoteStatus
+    from votes.services import counting, unsealing
 
     rng = random.Random(11)
     load_before = os.getloadavg()
@@ -291,7 +424,8 @@ def bench_casting(
     session_cache = bench_server.cache_for(cache_url) if cache_url else None
     t = time.perf_counter()
     branch, officer, voters = _voters(members, session_cache)
-    vote = _open_election(branch, officer)
+    vote, sheets = _open_election(branch, officer)
+    assert vote.public_key is not None
     setup_s = time.perf_counter() - t
     assert vote.eligible_count == members, vote.eligible_count
 
@@ -377,23 +511,33 @@ def bench_casting(
         unexpected = [o for run in every for o in run.outcomes if o.startswith("unexpected")]
         server_log = srv.log_tail() if unexpected else ""
 
-    # No double votes: one ballot and one mark per member, whatever was sent.
-    ballots = Ballot.objects.filter(vote=vote).count()
+    # No double votes: one sealed ballot and one mark per member, whatever was sent.
+    ballots = SealedBallot.objects.filter(vote=vote).count()
     marks = VoteMark.objects.filter(vote=vote).count()
     marked_members = VoteMark.objects.filter(vote=vote).values("member").distinct().count()
     roll = VoteRoll.objects.filter(vote=vote).count()
     tagged = [*first.tagged, *double.tagged, *replay.tagged]
     recorded_per_member = Counter(key for key, _o, _b in tagged)
-    # Every receipt handed out finds exactly its ballot in the table.
+    # Receipts handed out are all different; a sample (one slow hash each) finds exactly
+    # its sealed ballot now, and its counted ballot after the count.
     codes = [_receipt(body) for _k, _o, body in tagged]
-    hashes = {receipts.receipt_hash(code) for code in codes}
-    stored = set(Ballot.objects.filter(vote=vote).values_list("receipt_hash", flat=True))
+    salt = bytes(vote.receipt_salt)
+    sample = rng.sample(codes, min(RECEIPT_SAMPLE, len(codes)))
+    keys = [receipts.receipt_key(code, salt) for code in sample]
+    lookups = {receipts.sealed_lookup(key) for key in keys}
+    found_sealed = SealedBallot.objects.filter(vote=vote, lookup__in=lookups).count()
     # And the count agrees: it holds the result back if ballots and marks differ.
     Vote.objects.filter(pk=vote.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
     counting.claim_due_closures()
+    vote.refresh_from_db()
     t = time.perf_counter()
-    status = counting.count_vote(vote.pk)
+    status = unsealing.open_ballot_box(
+        actor=officer.user, vote=vote, sheets={1: sheets[1], 3: sheets[3]}
+    )
     count_s = time.perf_counter() - t
+    counted = {receipts.counted_hash(key) for key in keys}
+    found_counted = Ballot.objects.filter(vote=vote, receipt_hash__in=counted).count()
+    ballots_counted = Ballot.objects.filter(vote=vote).count()
 
     ratio = first.per_second / hello.per_second if hello.per_second else 0.0
     pairs_per_s = double.requests / 2 / double.seconds if double.seconds else 0.0
@@ -405,8 +549,9 @@ def bench_casting(
         and replay.outcomes["refused: already voted"] == len(singles)
         and double.outcomes["ballot recorded"] == len(doubles)
         and double.outcomes["refused: already voted"] == len(doubles)
-        and len(codes) == len(hashes) == members
-        and hashes == stored
+        and len(codes) == len(set(codes)) == members
+        and found_sealed == found_counted == len(sample)
+        and ballots_counted == members
         and status == VoteStatus.PUBLISHED
     )
 
@@ -443,16 +588,22 @@ def bench_casting(
         "ballots": ballots,
         "marks": marks,
         "members": members,
-        "receipts_verified": len(hashes & stored),
+        "receipts_sampled": f"{len(sample)}: {found_sealed} found sealed, "
+        f"{found_counted} found counted",
         "count_status": status,
-        "count_s": round(count_s, 2),
+        "open_box_and_count_s": round(count_s, 2),
         "no_double_votes": no_double_votes,
         **({"server_log_tail": server_log} if server_log else {}),
         "ok": no_double_votes and ratio >= 0.2 and not unexpected,
     }
 
 
-BENCHES = {"stv": bench_stv, "tally": bench_tally, "casting": bench_casting}
+BENCHES = {
+    "stv": bench_stv,
+    "tally": bench_tally,
+    "unseal": bench_unseal,
+    "casting": bench_casting,
+}
 
 
 def run(
@@ -484,7 +635,7 @@ def main() -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m tests.bench.votes", description=__doc__)
-    parser.add_argument("--only", default="", help="comma-separated: stv,tally,casting")
+    parser.add_argument("--only", default="", help="comma-separated: stv,tally,unseal,casting")
     parser.add_argument("--members", type=int, default=CASTING_MEMBERS, help="casting: members")
     parser.add_argument("--clients", type=int, default=CASTING_CLIENTS, help="casting: clients")
     parser.add_argument("--workers", type=int, default=4, help="casting: gunicorn workers")

@@ -5,8 +5,10 @@ Nafi votes on a 360 px phone with JavaScript off: she ranks the candidates by ch
 copies her receipt code. Her neighbour Awa votes on a phone with JavaScript on, and
 every page she sees is checked with axe (WCAG 2.x A/AA; axe needs scripts, and the pages
 are the same server-rendered HTML Nafi gets). The secretary sees who voted, never how.
-The vote then closes and the Celery clock task counts it, as the beat would at closing
-time; Nafi finds her ballot with her code, and its fingerprint in the list of every ballot.
+Before the count Nafi's code finds her ballot sealed in the ballot box. The vote then
+closes (the Celery clock task, as the beat would at closing time) and the secretary, the
+returning officer, opens the box with two tellers typing their key sheets on her screen;
+Nafi finds her ballot with the same code, and its fingerprint in the list of every ballot.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import assert_light, axe_check, shot, totp_code
 from tests.factories import PASSWORD, MemberFactory
+from tests.votes.conftest import add_tellers, give_sheets, sheet_words
 from union.models import Branch, Member
 from votes import receipts, tasks
-from votes.models import Ballot, Vote, VoteKind, VoteStatus
+from votes.models import Ballot, SealedBallot, Vote, VoteKind, VoteStatus
 from votes.services import drafting
 
 pytestmark = pytest.mark.browser
@@ -52,6 +55,9 @@ def open_election(secretary: Member, branch: Branch) -> Vote:
     )
     for name in CANDIDATES:
         drafting.add_option(actor=actor, vote=vote, label=name, statement=f"{name} will listen.")
+    # Two national tellers beside the secretary, each with a key sheet made and confirmed.
+    add_tellers(vote, Branch.objects.get(is_national=True))
+    give_sheets(vote)
     drafting.schedule_vote(actor=actor, vote=vote)
     vote.refresh_from_db()
     assert vote.status == VoteStatus.OPEN
@@ -148,18 +154,29 @@ def test_member_ranks_candidates_without_javascript_and_finds_her_receipt_after_
 
     expect(phone.get_by_role("heading", name="Your vote is in")).to_be_visible()
     code = phone.locator("#receipt-code").inner_text().strip()
-    assert re.fullmatch(r"([A-Z2-9]{4}-){6}[A-Z2-9]{4}", code), code
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code), code
     shot(phone, "receipt")
     fits_the_screen(phone)
     assert_light(phone)
     assert vote.marks.filter(member=nafi).count() == 1
-    assert Ballot.objects.filter(vote=vote).count() == 1
+    assert SealedBallot.objects.filter(vote=vote).count() == 1
+    assert not Ballot.objects.filter(vote=vote).exists()
 
     # Back: the browser sends the form behind the review page again (the pages are
     # no-store). A replay records nothing and says why.
     phone.go_back()
     expect(phone.get_by_role("alert")).to_contain_text("You have already voted in this vote.")
-    assert Ballot.objects.filter(vote=vote).count() == 1
+    assert SealedBallot.objects.filter(vote=vote).count() == 1
+
+    # Before the count, her code finds her ballot in the box, sealed: nothing readable.
+    phone.goto(f"{base}/votes/{vote.public_id}/ballots/")
+    expect(phone.get_by_text("The ballot box is sealed until the count.")).to_be_visible()
+    phone.get_by_label("Your receipt code").fill(code)
+    phone.get_by_role("button", name="Find my ballot").click()
+    expect(phone.locator("#found-ballot")).to_contain_text("Your ballot is in the ballot box")
+    expect(phone.locator("main")).not_to_contain_text("Coumba")
+    shot(phone, "receipt-found-sealed")
+    fits_the_screen(phone)
 
     # --- Awa, JavaScript on: every voting page passes axe. ---
     other = new_page()
@@ -191,12 +208,37 @@ def test_member_ranks_candidates_without_javascript_and_finds_her_receipt_after_
     phone.goto(f"{base}/votes/{vote.public_id}/results/")
     expect(phone.get_by_role("heading", name="Not found")).to_be_visible()
 
-    # --- Closing time: the beat's clock task closes the vote and counts it. ---
+    # --- Closing time: the beat's clock task closes the vote; the box waits for tellers. ---
     Vote.objects.filter(pk=vote.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
     outcome = tasks.run_vote_clock()
     assert outcome["closed"] == 1
     vote.refresh_from_db()
+    assert vote.status == VoteStatus.TELLERS
+
+    # --- The count: two tellers type their sheets on the returning officer's screen. ---
+    office.goto(f"{base}/office/votes/{vote.public_id}/")
+    office.get_by_role("link", name="Open the ballot box").click()
+    expect(office.get_by_role("heading", name="Open the ballot box", level=1)).to_be_visible()
+    axe_check(office)
+    tellers = list(vote.tellers.select_related("member").order_by("number"))
+    # A slip in the second teller's words: refused, named, nothing changes, nothing shown.
+    office.get_by_label(re.compile(f"Teller 1, {tellers[0].member.working_name}")).fill(
+        sheet_words(vote, 1)
+    )
+    office.get_by_label(re.compile(f"Teller 2, {tellers[1].member.working_name}")).fill(
+        sheet_words(vote, 3)
+    )
+    office.get_by_role("button", name="Open the ballot box and count").click()
+    expect(office.get_by_text("not this teller's sheet")).to_be_visible()
+    vote.refresh_from_db()
+    assert vote.status == VoteStatus.TELLERS
+    office.get_by_label(re.compile("Teller 1,")).fill(sheet_words(vote, 1))
+    office.get_by_label(re.compile("Teller 2,")).fill(sheet_words(vote, 2))
+    office.get_by_role("button", name="Open the ballot box and count").click()
+    expect(office.get_by_text("The ballot box is open and the vote is counted.")).to_be_visible()
+    vote.refresh_from_db()
     assert vote.status == VoteStatus.PUBLISHED, vote.held_reason
+    assert not SealedBallot.objects.filter(vote=vote).exists()
 
     # --- Nafi comes back and checks her ballot was counted as cast. ---
     phone.goto(f"{base}/votes/")
@@ -213,7 +255,8 @@ def test_member_ranks_candidates_without_javascript_and_finds_her_receipt_after_
     phone.get_by_label("Your receipt code").fill(code.lower().replace("-", " "))
     phone.get_by_role("button", name="Find my ballot").click()
     found = phone.locator("#found-ballot")
-    fingerprint = receipts.fingerprint(receipts.receipt_hash(code))
+    key = receipts.receipt_key(code, bytes(vote.receipt_salt))
+    fingerprint = receipts.fingerprint(receipts.counted_hash(key))
     expect(found).to_contain_text(f"This ballot was counted for receipt {fingerprint}")
     expect(found.locator("li")).to_have_text(["1st choice Coumba", "2nd choice Aminata"])
     row = phone.locator("table tbody tr", has_text=fingerprint)

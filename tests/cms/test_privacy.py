@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 from wagtail.models import Page
 
 from cms import quick_exit
@@ -180,10 +181,11 @@ def test_the_quick_exit_comes_first_on_every_page(client: Client, site, member, 
         assert (tag, attributes["href"]) == ("a", settings.CMS_QUICK_EXIT_URL), url
         assert "data-quick-exit" in attributes
         assert attributes["rel"] == "noreferrer noopener"
-    # Office pages too (the same base layout).
+    # Signed-in pages too (the same base layout); their link signs out on its way.
     login(client, member)
     resources = parse(client.get("/account/").content.decode())
-    assert resources.focusable[0][1]["href"] == settings.CMS_QUICK_EXIT_URL
+    assert resources.focusable[0][1]["href"] == reverse("cms_quick_exit")
+    assert resources.focusable[0][1]["data-quick-exit"] == settings.CMS_QUICK_EXIT_URL
 
 
 def test_a_video_is_a_link_until_the_visitor_plays_it(client: Client, rich_page) -> None:

@@ -1,5 +1,6 @@
 """Dues fixtures. Plans: Bamako and Ségou charge 1 000 XOF a month (500 solidarity rate),
 3 grace months, a second officer above 5 000 XOF; Johannesburg R50.00 (5 000 cents).
+Bamako takes mobile money through Orange Money and Moov Money; Ségou has no operator.
 
 Stripe is off unless a test asks for `stripe_on`, which sets test keys and stubs
 Stripe's HTTP layer (`stripe_http`, a `responses` mock): any request not stubbed fails,
@@ -39,6 +40,8 @@ JOINED = date(2024, 1, 1)  # members in these tests joined long before the month
 
 @pytest.fixture
 def bko_plan(bamako: Branch) -> DuesPlan:
+    bamako.mobile_money_providers = ["Orange Money", "Moov Money"]
+    bamako.save(update_fields=["mobile_money_providers"])
     return plans.set_dues_plan(
         actor=None,
         branch=bamako,

@@ -269,7 +269,8 @@ def test_every_write_leaves_an_audit_row(treasurer, secretary, awa, bamako):
     charge(bamako, "2026-11")
     entry = pay(treasurer, awa, THRESHOLD + 1, "R9")
     ledger.confirm_payment(actor=secretary.user, entry=entry)
-    ledger.reverse_entry(actor=treasurer.user, entry=entry, reason="typo")
+    reversal = ledger.reverse_entry(actor=treasurer.user, entry=entry, reason="typo")
+    ledger.confirm_payment(actor=secretary.user, entry=reversal)
     ledger.grant_waiver(actor=treasurer.user, member=awa, amount=500, reason="hardship")
     actions = list(
         AuditEvent.objects.filter(action__startswith="dues.").values_list("action", flat=True)
@@ -279,6 +280,7 @@ def test_every_write_leaves_an_audit_row(treasurer, secretary, awa, bamako):
             DuesAction.PAYMENT,
             DuesAction.CONFIRM,
             DuesAction.REVERSAL,
+            DuesAction.CONFIRM,
             DuesAction.WAIVER,
             DuesAction.PLAN,
         ]

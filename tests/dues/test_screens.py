@@ -7,6 +7,10 @@ or entry (personas in tests/conftest.py):
     403    signed in, but no role gives this right
     404    the right exists, but only for another branch (or it is someone else's receipt)
     ok     allowed: 200, or a redirect that is not to sign-in or the second factor
+
+OWN_ACCOUNT is the conflict-of-interest rule: an officer posting an action on her own dues
+account is refused with a message and nothing is written (own), unless no role gives
+her the action at all (403).
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from django.urls import reverse
 
 from dues import money
 from dues.audit import DuesAction
-from dues.models import EntryKind, LedgerEntry, PaymentConfirmation
+from dues.models import DuesAccount, EntryKind, LedgerEntry, PaymentConfirmation, Rate
+from tests.conftest import _officer
+from tests.dues.access import assert_access, cells
 from tests.dues.conftest import JOINED, THRESHOLD, charge, pay
 from tests.factories import MemberFactory
-from union.models import AuditEvent
+from union.models import AuditEvent, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -54,14 +60,6 @@ PERSONAS = {
 }
 
 
-def _cells() -> list[tuple[str, str, str]]:
-    header, *rows = (line.split() for line in MATRIX.strip().splitlines())
-    assert header[1:] == list(PERSONAS)
-    return [
-        (row[0], col, cell) for row in rows for col, cell in zip(header[1:], row[1:], strict=True)
-    ]
-
-
 @pytest.fixture
 def bko(bamako, bko_plan, segou, seg_plan, treasurer):
     target = MemberFactory(branch=bamako, joined_on=JOINED, working_name="Fanta Target")
@@ -80,22 +78,70 @@ def _url(name: str, objects: dict) -> str:
     return reverse(f"dues:{name}")
 
 
-@pytest.mark.parametrize(("url_name", "persona", "expected"), _cells())
+@pytest.mark.parametrize(("url_name", "persona", "expected"), cells(MATRIX, PERSONAS))
 def test_access(client, login, request, bko, url_name, persona, expected):
     fixture = PERSONAS[persona]
     if fixture is not None:
         login(client, request.getfixturevalue(fixture))
     response = client.get(_url(url_name, bko), follow=expected == "404")
-    if expected == "login":
-        assert response.status_code == 302
-        assert urlsplit(response["Location"]).path == reverse("union:login")
-    elif expected == "ok":
-        assert response.status_code in (200, 302), response.status_code
-        if response.status_code == 302:
-            target = urlsplit(response["Location"]).path
-            assert target not in (reverse("union:login"), reverse("union:two_factor"))
+    assert_access(response, expected)
+
+
+OWN_ACCOUNT = """
+action          treasurer  secretary  national
+record_payment  own        403        403
+grant_waiver    own        403        403
+set_rate        own        403        403
+reverse         own        403        403
+confirm         own        own        own
+"""
+OWN_POSTS = {
+    "record_payment": {"amount": "1000", "method": "cash", "receipt_number": "X1"},
+    "grant_waiver": {"amount": "1000", "reason": "mine"},
+    "set_rate": {"rate": Rate.SOLIDARITY},
+    "reverse": {"reason": "not mine"},
+    "confirm": {},
+}
+OWN_MESSAGE = "This concerns your own record: another officer must do it."
+
+
+def _own_cells() -> list[tuple[str, str, str]]:
+    header, *rows = (line.split() for line in OWN_ACCOUNT.strip().splitlines())
+    return [
+        (row[0], col, cell) for row in rows for col, cell in zip(header[1:], row[1:], strict=True)
+    ]
+
+
+@pytest.mark.parametrize(("action", "persona", "expected"), _own_cells())
+def test_no_officer_acts_on_her_own_dues(
+    client, login, request, bamako, bko_plan, action, persona, expected
+):
+    officer = request.getfixturevalue(PERSONAS[persona])
+    officer.joined_on = JOINED
+    officer.save(update_fields=["joined_on"])
+    charge(bamako, "2026-11")
+    if action in ("reverse", "confirm"):
+        cashier = _officer(bamako, Role.TREASURER)  # someone else took her cash
+        entry = pay(cashier, officer, THRESHOLD + 1, "R1")
+        if action == "reverse":
+            second = _officer(bamako, Role.SECRETARY)
+            from dues.services import ledger
+
+            ledger.confirm_payment(actor=second.user, entry=entry)
+        url = reverse(f"dues:{action}", args=[entry.public_id])
+    else:
+        url = reverse(f"dues:{action}", args=[officer.public_id])
+    before = (LedgerEntry.objects.count(), PaymentConfirmation.objects.count())
+    data = {**OWN_POSTS[action], "paid_on": money.local_today("Africa/Bamako").isoformat()}
+    login(client, officer)
+    response = client.post(url, data, follow=True)
+    if expected == "own":
+        assert response.status_code in (200, 400)
+        assert OWN_MESSAGE in response.content.decode()
     else:
         assert response.status_code == int(expected)
+    assert (LedgerEntry.objects.count(), PaymentConfirmation.objects.count()) == before
+    assert not DuesAccount.objects.filter(rate=Rate.SOLIDARITY).exists()
 
 
 def test_officers_pass_the_second_factor_first(client, bko, treasurer):
@@ -207,7 +253,7 @@ def test_the_ledger_exports_to_csv_and_xlsx_with_numbers_not_names(client, login
     login(client, treasurer)
     csv = client.get(reverse("dues:export"), {"format": "csv"})
     assert csv["Content-Type"].startswith("text/csv")
-    text = csv.content.decode()
+    text = csv.content.decode("utf-8-sig")
     assert bko["member"].number in text
     assert "Fanta Target" not in text
     assert text.splitlines()[0].startswith("entry,booked_on,recorded_at,branch,member_number")

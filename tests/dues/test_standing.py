@@ -121,6 +121,22 @@ def test_lapsed_members_are_not_charged_and_lapsing_twice_changes_nothing(member
 
 
 @time_machine.travel(MID_NOVEMBER, tick=False)
+def test_a_member_lapsed_by_the_monthly_run_keeps_her_login(client, bamako, bko_plan):
+    """Lapsing ends no membership right that a login guards (suspension does: union)."""
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    awa = MemberFactory(branch=bamako, joined_on=JOINED, with_login=True)
+    client.post(reverse("union:login"), {"username": awa.number, "password": PASSWORD})
+    charge(bamako, "2026-07", "2026-08", "2026-09", "2026-10")
+    assert runs.lapse_members_in_arrears(branch=bamako) == 1
+    awa.refresh_from_db()
+    assert awa.status == MemberStatus.LAPSED and awa.user.is_active
+    assert client.get(reverse("union:profile")).status_code == 200
+
+
+@time_machine.travel(MID_NOVEMBER, tick=False)
 def test_lapsing_goes_by_chunks_with_history_and_audit_for_each_member(
     members, bamako, monkeypatch, django_assert_max_num_queries
 ):

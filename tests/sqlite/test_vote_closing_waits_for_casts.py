@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 
+from tests.votes.conftest import open_box
 from votes.models import Ballot, VoteMark, VoteStatus
 from votes.services import casting, counting
 
@@ -40,6 +41,6 @@ def test_a_ballot_being_cast_as_the_vote_closes_is_counted(make_vote, member):
     thread.join(timeout=30)
 
     assert closed == [vote.pk]
-    assert counting.count_vote(vote.pk) == VoteStatus.PUBLISHED
+    assert open_box(vote) == VoteStatus.PUBLISHED  # two tellers open the sealed box
     assert Ballot.objects.filter(vote=vote).count() == 1
     assert VoteMark.objects.filter(vote=vote).count() == 1

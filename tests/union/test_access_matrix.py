@@ -11,7 +11,7 @@ The matrix below is the access policy written out. Every cell is a test: the per
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +20,15 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from crisis.models import (
+    Callout,
+    CalloutStatus,
+    LegalCase,
+    RotaSlot,
+    SafetyAlert,
+    SafetyAlertText,
+    ShareRecord,
+)
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Member, MemberStatus, Role, RoleAssignment
 
@@ -31,6 +40,7 @@ member_detail     login  403     ok         ok         403     404        403   
 member_edit       login  403     ok         403        403     404        403    ok
 member_status     login  403     ok         403        403     404        403    ok
 member_code       login  403     ok         403        403     404        403    ok
+member_erase      login  403     ok         403        403     404        403    ok
 applicants        login  403     ok         403        403     ok         403    ok
 applicant         login  403     ok         403        403     404        403    ok
 register_member   login  403     ok         403        ok      ok         403    403
@@ -38,7 +48,43 @@ roles             login  403     ok         403        403     ok         403   
 role_end          login  403     ok         403        403     404        403    ok
 import_members    login  403     ok         403        403     ok         403    ok
 export_members    login  403     ok         403        403     ok         403    ok
+crisis:report            login  ok   ok   ok   ok   ok   ok   ok
+crisis:my_reports        login  ok   ok   ok   ok   ok   ok   ok
+crisis:dashboard         login  403  403  403  ok   403  403  403
+crisis:log               login  403  403  403  ok   403  403  403
+crisis:detail            login  403  403  403  ok   403  403  403
+crisis:answer            login  403  403  403  ok   403  403  403
+crisis:note              login  403  403  403  ok   403  403  403
+crisis:close             login  403  403  403  403  403  403  403
+crisis:merge             login  403  403  403  403  403  403  403
+crisis:unmerge           login  403  403  403  403  403  403  403
+crisis:case_open         login  403  403  403  ok   403  403  403
+crisis:share             login  403  403  403  403  403  403  403
+crisis:share_summary     login  403  403  403  403  403  403  403
+crisis:cases             login  403  403  403  ok   403  403  403
+crisis:case_detail       login  403  403  403  ok   403  403  403
+crisis:rota              login  403  403  403  ok   403  403  403
+crisis:slot_add          login  403  403  403  403  403  403  403
+crisis:slot_swap         login  403  403  403  403  403  403  403
+crisis:slot_end          login  403  403  403  403  403  403  403
+crisis:reachable         login  403  403  403  403  403  403  403
+crisis:settings          login  403  403  403  403  403  403  403
+crisis:alerts            login  ok   ok   ok   ok   ok   ok   ok
+crisis:office_alerts     login  403  403  403  ok   403  403  403
+crisis:alert_new         login  403  403  403  ok   403  403  403
+crisis:alert_detail      login  403  403  403  ok   403  403  403
+crisis:alert_publish     login  403  403  403  403  403  403  403
+crisis:alert_withdraw    login  403  403  403  403  403  403  403
+crisis:figures           login  403  403  403  403  403  403  ok
+crisis:figures_export    login  403  403  403  403  403  403  ok
+crisis:sms_at            403    403  403  403  403  403  403  403
+crisis:sms_at_delivery   403    403  403  403  403  403  403  403
+crisis:sms_twilio        403    403  403  403  403  403  403  403
+crisis:sms_twilio_status 403    403  403  403  403  403  403  403
 """
+# Crisis screens are the branch's crisis team's (the crisis coordinators' ones are tested
+# with a coordinator in tests/crisis/test_screens.py, other branches' 404s there too). The
+# SMS webhooks answer 403 to everyone without the provider's secret or signature.
 
 PERSONAS = {
     "anon": None,
@@ -56,7 +102,23 @@ POSTS = {
     "member_status": {"status": MemberStatus.SUSPENDED, "reason": "asked to pause"},
     "member_code": {},
     "role_end": {},
+    "crisis:answer": {"answer": "ok"},
+    "crisis:note": {"text": "Called the lawyer."},
+    "crisis:close": {"outcome": "helped"},
+    "crisis:merge": {},
+    "crisis:unmerge": {},
+    "crisis:slot_end": {},
+    "crisis:case_open": {},
+    "crisis:share": {"recipient_kind": "lawyer", "recipient": "Legal clinic", "consent": "on"},
+    "crisis:alert_publish": {"criteria": ["danger", "anonymous", "needed", "expiry"]},
+    "crisis:alert_withdraw": {},
+    "crisis:reachable": {},
+    "crisis:sms_at": {"from": "+22376000001", "text": "OK", "id": "ATXid_1"},
+    "crisis:sms_at_delivery": {"id": "ATXid_1", "status": "Failed"},
+    "crisis:sms_twilio": {"From": "+22376000001", "Body": "OK", "MessageSid": "SM1"},
+    "crisis:sms_twilio_status": {"MessageSid": "SM1", "MessageStatus": "failed"},
 }
+CRISIS_BY_CALLOUT = ("detail", "answer", "note", "close", "merge", "unmerge", "case_open", "share")
 
 
 def _cells() -> list[tuple[str, str, str]]:
@@ -77,11 +139,64 @@ def bko_objects(bamako) -> dict[str, object]:
         starts_on=timezone.localdate() - timedelta(days=10),
     )
     applicant = MemberFactory(branch=bamako, applicant=True)
-    return {"member": target, "applicant": applicant, "role": role}
+    callout = Callout.objects.create(
+        branch=bamako, kind="arrest", urgency=1, source="helpline", code="4821"
+    )
+    slot = RotaSlot.objects.create(
+        branch=bamako,
+        responder=target,
+        position="primary",
+        starts_at=time(8),
+        ends_at=time(20),
+        valid_from=timezone.localdate(),
+    )
+    alert = SafetyAlert.objects.create(
+        branch=bamako, kind="police", expires_at=timezone.now() + timedelta(days=5)
+    )
+    SafetyAlertText.objects.create(alert=alert, language="fr", body="Contrôles au marché.")
+    other = Callout.objects.create(
+        branch=bamako, kind="raid", urgency=2, source="helpline", code="5133"
+    )
+    case = LegalCase.objects.create(branch=bamako, callout=other)
+    share = ShareRecord.objects.create(
+        callout=other, recipient_kind="lawyer", consent_recorded=True
+    )
+    return {
+        "member": target,
+        "applicant": applicant,
+        "role": role,
+        "callout": callout,
+        "slot": slot,
+        "alert": alert,
+        "case": case,
+        "share": share,
+    }
+
+
+def _crisis_url(name: str, objects: dict[str, object]) -> str:
+    view = name.split(":", 1)[1]
+    args: list[object] = []
+    if view in CRISIS_BY_CALLOUT:
+        args = [objects["callout"].public_id]  # type: ignore[attr-defined]
+    elif view in ("slot_swap", "slot_end"):
+        args = [objects["slot"].pk]  # type: ignore[attr-defined]
+    elif view == "share_summary":
+        args = [objects["share"].public_id]  # type: ignore[attr-defined]
+    elif view == "case_detail":
+        args = [objects["case"].public_id]  # type: ignore[attr-defined]
+    elif view in ("alert_detail", "alert_publish", "alert_withdraw"):
+        args = [objects["alert"].public_id]  # type: ignore[attr-defined]
+    elif view == "reachable":
+        args = [objects["member"].public_id]  # type: ignore[attr-defined]
+    elif view in ("sms_at", "sms_at_delivery"):
+        args = ["not-the-secret"]
+    return reverse(name, args=args)
 
 
 def _url(name: str, objects: dict[str, object]) -> str:
-    if name in ("member_detail", "member_edit", "member_status", "member_code"):
+    if name.startswith("crisis:"):
+        return _crisis_url(name, objects)
+    if name in ("member_detail", "member_edit", "member_status", "member_code", "member_erase"):
         args = [objects["member"].public_id]  # type: ignore[attr-defined]
     elif name == "applicant":
         args = [objects["applicant"].public_id]  # type: ignore[attr-defined]
@@ -131,6 +246,16 @@ def test_access(client, login, request, bamako, segou, bko_objects, url_name, pe
         target.refresh_from_db()
         assert target.status == MemberStatus.ACTIVE
         assert bko_objects["role"].is_open  # type: ignore[attr-defined]
+        callout: Callout = bko_objects["callout"]  # type: ignore[assignment]
+        callout.refresh_from_db()
+        assert callout.status == CalloutStatus.REPORTED
+        assert not callout.notes.exists()
+        assert RotaSlot.objects.filter(pk=bko_objects["slot"].pk).exists()  # type: ignore[attr-defined]
+        alert: SafetyAlert = bko_objects["alert"]  # type: ignore[assignment]
+        alert.refresh_from_db()
+        assert alert.status == "draft"
+        assert not LegalCase.objects.filter(callout=callout).exists()
+        assert not ShareRecord.objects.filter(callout=callout).exists()
 
 
 def test_refusals_show_the_plain_pages(client, login, member, other_secretary, bko_objects):

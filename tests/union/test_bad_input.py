@@ -4,16 +4,12 @@ stores nothing. No input gives a server error."""
 from __future__ import annotations
 
 import uuid
-from unittest import mock
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.factories import MemberFactory
-from union.models import Member, MemberStatusChange
-from union.services import members as member_services
-from union.services.members import ContactDetails, register_applicant
+from union.models import Member
 
 
 def _join(client, bamako, **fields):
@@ -103,42 +99,6 @@ def test_the_join_form_never_tells_whether_a_number_is_registered(client, bamako
     assert (awa.phone, awa.phone_hash) == ("", None)
     assert "déjà" in awa.notes  # Bamako works in French; officers see it on the applicant
     assert Member.objects.get(source="public", working_name="Fanta").phone == "+22376654321"
-
-
-def test_an_officer_registering_a_known_number_is_told(secretary, bamako):
-    MemberFactory(branch=bamako, phone="+22376123456")
-    with pytest.raises(ValidationError) as excinfo:
-        register_applicant(
-            actor=secretary.user,
-            branch=bamako,
-            working_name="Second",
-            preferred_language="fr",
-            contact_preference="sms",
-            contact=ContactDetails(phone="+22376123456"),
-        )
-    assert excinfo.value.message_dict["phone"] == [
-        "This phone number is already registered. Ask your branch secretary."
-    ]
-
-
-def test_a_phone_registered_at_the_same_moment_is_refused_too(bamako):
-    """Two joins with one number, both past the "is it in use?" check: the database decides."""
-    MemberFactory(branch=bamako, phone="+22376123456")
-    with (
-        mock.patch.object(member_services, "phone_in_use", return_value=False),
-        pytest.raises(ValidationError) as excinfo,
-    ):
-        register_applicant(
-            actor=None,
-            branch=bamako,
-            working_name="Second",
-            preferred_language="fr",
-            contact_preference="sms",
-            contact=ContactDetails(phone="+22376123456"),
-        )
-    assert "phone" in excinfo.value.message_dict
-    assert not Member.objects.filter(working_name="Second").exists()
-    assert not MemberStatusChange.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,8 @@ def test_old_rows_still_decrypt_after_a_new_key_is_put_first(settings, sensitive
     assert Member.objects.get(pk=member.pk).phone == f"+223{FACTORY_PHONE_DIGITS}"
 
 
-def test_after_rotation_the_old_key_can_be_removed(settings, sensitive_members):
+@pytest.mark.embedded
+def test_after_rotation_the_old_key_can_be_removed(settings, sensitive_members, rotation_role):
     applicant, member = sensitive_members
     new_key = Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]

@@ -33,8 +33,12 @@ COPY_NEEDS_POSTGRESQL = pytest.mark.vendor("postgresql")
 
 @pytest.fixture(autouse=True)
 def _pending_dir(settings, tmp_path) -> Path:
-    settings.IMPORT_PENDING_DIR = str(tmp_path / "pending")
-    return tmp_path / "pending"
+    private = settings.STORAGES["private"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {**private, "OPTIONS": {**private["OPTIONS"], "location": str(tmp_path)}},
+    }
+    return tmp_path / "imports"
 
 
 def _csv(*lines: str, header: str = HEADER) -> str:

@@ -111,6 +111,9 @@ _PAGES: dict[str, Spec] = {
     "login": lambda t, w: (None, reverse("union:login"), False, "get"),
     "set_password": lambda t, w: (None, reverse("union:set_password"), False, "get"),
     "profile": lambda t, w: ("member", reverse("union:profile"), False, "get"),
+    "my_data": lambda t, w: ("member", reverse("union:my_data"), False, "get"),
+    "my_data_csv": lambda t, w: ("member", reverse("union:my_data_csv"), False, "get"),
+    "forget_me": lambda t, w: ("member", reverse("union:forget_me"), False, "get"),
     "two_factor": lambda t, w: (
         "unverified_secretary",
         reverse("union:two_factor"),
@@ -126,6 +129,7 @@ _PAGES: dict[str, Spec] = {
         "get",
     ),
     "member_edit": lambda t, w: ("secretary", _office("member_edit", t.public_id), True, "get"),
+    "member_erase": lambda t, w: ("secretary", _office("member_erase", t.public_id), True, "get"),
     "login_code": lambda t, w: ("secretary", _office("member_code", t.public_id), True, "post"),
     "applicants": lambda t, w: ("secretary", _office("applicants"), True, "get"),
     "applicant": lambda t, w: ("secretary", _office("applicant", w.public_id), True, "get"),
@@ -182,7 +186,9 @@ def test_every_page_is_light_self_contained_and_discreet(site, page, settings):
         assert "no-store" in response.headers.get("Cache-Control", "")
 
 
-@pytest.mark.parametrize("page", ["join", "set_password", "two_factor", "profile"])
+@pytest.mark.parametrize(
+    "page", ["join", "set_password", "two_factor", "profile", "my_data", "my_data_csv", "forget_me"]
+)
 def test_pages_with_private_details_are_not_cached(site, page):
     response, _office_page = site(page)
     assert "no-store" in response.headers.get("Cache-Control", "")

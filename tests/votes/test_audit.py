@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from tests.factories import MemberFactory
-from tests.votes.conftest import close_now
+from tests.votes.conftest import add_tellers, close_now, give_sheets
 from union.models import AuditEvent
 from votes.audit import VoteAction
 from votes.models import VoteKind, VoteStatus
@@ -57,12 +57,14 @@ def test_adding_and_removing_choices_leaves_one_row_each(secretary, bamako):
     assert list(vote.options.values_list("number", "label")) == [(1, "Awa"), (2, "Mariam")]
 
 
-def test_refused_changes_to_choices_leave_no_row(secretary, other_secretary, bamako):
+def test_refused_changes_to_choices_leave_no_row(secretary, other_secretary, bamako, national):
     vote = _draft(secretary, bamako)
     drafting.add_option(actor=secretary.user, vote=vote, label="Awa")
     with pytest.raises(PermissionDenied):  # another branch's secretary
         drafting.add_option(actor=other_secretary.user, vote=vote, label="Fanta")
     drafting.add_option(actor=secretary.user, vote=vote, label="Fanta")
+    add_tellers(vote, national)
+    give_sheets(vote)
     drafting.schedule_vote(actor=secretary.user, vote=vote)
     with pytest.raises(ValidationError, match="only change while the vote is a draft"):
         drafting.add_option(actor=secretary.user, vote=vote, label="Mariam")

@@ -1,4 +1,5 @@
-"""100 members each submitting twice at the same moment: exactly 100 ballots."""
+"""100 members each submitting twice at the same moment: exactly 100 ballots, sealed while
+the vote is open, and 100 counted once the tellers open the box."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from tests.factories import MemberFactory
-from votes.models import Ballot, VoteMark
+from tests.votes.conftest import count_now
+from votes.models import Ballot, SealedBallot, VoteMark, VoteStatus
 from votes.services import casting
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
@@ -47,5 +49,9 @@ def test_double_submissions_at_the_same_moment_give_one_ballot_each(make_vote, b
         t.join(timeout=120)
     assert outcomes.count("ok") == 100
     assert outcomes.count("refused") == 100
-    assert Ballot.objects.filter(vote=vote).count() == 100
+    assert SealedBallot.objects.filter(vote=vote).count() == 100
     assert VoteMark.objects.filter(vote=vote).count() == 100
+    assert count_now(vote) == VoteStatus.PUBLISHED
+    assert Ballot.objects.filter(vote=vote).count() == 100
+    assert not SealedBallot.objects.filter(vote=vote).exists()
+    assert vote.result["totals"][1]["votes"] == 100  # every first choice, once

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from votes.models import Ballot, Vote, VoteMark, VoteOption, VoteRoll
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also on the embedded default: `make run` upgrades an existing SQLite database in place.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 
 BEFORE_THE_MOVE = ("union", "0007_audit_action_registry")
 VOTE_MODELS = ["vote", "voteoption", "voteroll", "votemark", "ballot", "tallyentry", "branchtally"]

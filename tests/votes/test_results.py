@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from tests.factories import MemberFactory
-from tests.votes.conftest import close_now
+from tests.votes.conftest import close_now, open_box
 from union.models import Notification
 from votes import receipts, results, tasks
 from votes.counting.blt import parse_blt
@@ -23,8 +24,12 @@ def _voters(branch, n):
 
 def _close_and_count(vote):
     close_now(vote)
-    tasks.run_vote_clock()  # eager Celery: claims, then counts on commit
-    counting.count_vote(vote.pk)
+    tasks.run_vote_clock()  # eager Celery: closes; sealed ballots wait for the tellers
+    vote.refresh_from_db()
+    if vote.status == VoteStatus.TELLERS:
+        open_box(vote)  # two tellers' sheets open the box, then it is counted
+    else:
+        counting.count_vote(vote.pk)  # paper only: counted at once (queued on commit)
     vote.refresh_from_db()
     return vote
 
@@ -65,7 +70,8 @@ def test_a_ballot_without_a_mark_holds_the_result_and_alerts_the_returning_offic
 ):
     vote = make_vote()
     casting.cast_ballot(vote=vote, member=member, choices=[1])
-    Ballot.objects.create(vote=vote, choices=[2], receipt_hash="f" * 64)  # a stuffed ballot
+    # A ballot stuffed straight into the table, already "opened".
+    Ballot.objects.create(vote=vote, choices=[2], receipt_hash="f" * 64)
     vote = _close_and_count(vote)
     assert vote.status == VoteStatus.HELD
     assert vote.result is None
@@ -121,8 +127,9 @@ def test_receipts_verify_against_the_published_ballots(make_vote, bamako):
     ]
     vote = _close_and_count(vote)
     published = {b.receipt_hash: b.choices for b in Ballot.objects.filter(vote=vote)}
+    salt = bytes(vote.receipt_salt)
     for code, choices in zip(codes, [[1, 2], [2], [3, 1, 2]], strict=True):
-        assert published[receipts.receipt_hash(code)] == choices
+        assert published[receipts.counted_hash(receipts.receipt_key(code, salt))] == choices
 
 
 def test_blt_export_then_count_gives_the_published_result(make_vote, bamako, tmp_path, capsys):
@@ -173,7 +180,13 @@ def test_run_vote_clock_twice_counts_once(make_vote, member):
     close_now(vote)
     tasks.run_vote_clock()
     tasks.run_vote_clock()
-    counting.count_vote(vote.pk)
+    counting.count_vote(vote.pk)  # a count queued anyway waits for the tellers
+    vote.refresh_from_db()
+    assert vote.status == VoteStatus.TELLERS
+    assert open_box(vote) == VoteStatus.PUBLISHED
+    with pytest.raises(ValidationError, match="not waiting to be opened"):
+        open_box(vote)
+    tasks.run_vote_clock()
     vote.refresh_from_db()
     assert vote.status == VoteStatus.PUBLISHED
     assert VoteMark.objects.filter(vote=vote, channel=BallotChannel.ONLINE).count() == 1

@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import sign_in
-from tests.votes.conftest import close_now
+from tests.votes.conftest import close_now, count_now, open_box
 from union.models import AuditEvent
 from votes import tasks
-from votes.models import Ballot, BallotChannel, VoteKind, VoteMark, VoteStatus
-from votes.services import casting, counting
+from votes.models import Ballot, BallotChannel, SealedBallot, VoteKind, VoteMark, VoteStatus
+from votes.services import casting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -42,17 +42,18 @@ def test_ranked_ballot_review_then_cast(client, make_vote, member):
     review = client.post(url, {"step": "review", "rank_1": "3", "rank_2": "", "rank_3": "1"})
     body = review.content.decode()
     assert "Check your vote" in body and 'value="3,1"' in body
-    assert not Ballot.objects.exists()  # nothing is stored before the final submit
+    assert not SealedBallot.objects.exists()  # nothing is stored before the final submit
     done = client.post(url, {"step": "cast", "choices": "3,1"})
     code = _code(done)
-    assert Ballot.objects.get().choices == [3, 1]
+    assert SealedBallot.objects.count() == 1 and not Ballot.objects.exists()
     # A replay of the final POST (back button, double tap) records nothing more.
     again = client.post(url, {"step": "cast", "choices": "3,1"})
     assert "already voted" in again.content.decode()
-    assert Ballot.objects.count() == 1
+    assert SealedBallot.objects.count() == 1
     close_now(vote)
     tasks.run_vote_clock()
-    counting.count_vote(vote.pk)
+    open_box(vote)
+    assert Ballot.objects.get().choices == [3, 1]
     found = client.post(reverse("votes:ballots", args=[vote.public_id]), {"code": code.lower()})
     assert 'id="found-ballot"' in found.content.decode()
 
@@ -74,7 +75,7 @@ def test_bad_or_tampered_ballots_show_an_error_and_store_nothing(client, make_vo
     response = client.post(reverse("votes:detail", args=[vote.public_id]), data)
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
-    assert not Ballot.objects.exists() and not VoteMark.objects.exists()
+    assert not SealedBallot.objects.exists() and not VoteMark.objects.exists()
 
 
 def test_motion_ballot_in_french(french, make_vote, member):
@@ -84,11 +85,16 @@ def test_motion_ballot_in_french(french, make_vote, member):
     assert "Pour" in body and "Contre" in body
 
 
-def test_results_are_hidden_until_published(client, make_vote, member):
-    vote = make_vote()
+def test_results_are_hidden_until_published(client, make_vote, member, secretary):
+    vote = make_vote(options=["Awa", "Fanta", "Mariam"])
+    casting.cast_ballot(vote=vote, member=secretary, choices=[2])
     sign_in(client, member)
     assert _status(client, reverse("votes:results", args=[vote.public_id])) == 404
-    assert _status(client, reverse("votes:ballots", args=[vote.public_id])) == 404
+    # The list of ballots shows the sealed ballot by its fingerprint, nothing readable.
+    box = client.get(reverse("votes:ballots", args=[vote.public_id])).content.decode()
+    assert "ballot box is sealed" in box
+    assert box.count("<li><code>") == 1
+    assert "Fanta" not in box and "Mariam" not in box
 
 
 def test_a_motion_without_quorum_is_shown_as_no_decision_not_as_rejected(
@@ -97,9 +103,7 @@ def test_a_motion_without_quorum_is_shown_as_no_decision_not_as_rejected(
     # Most of those who voted were for it: "rejected" would tell them they lost.
     vote = make_vote(VoteKind.MOTION, quorum_percent=90)
     casting.cast_ballot(vote=vote, member=member, choices=[1])
-    close_now(vote)
-    counting.claim_due_closures()
-    counting.count_vote(vote.pk)
+    count_now(vote)
     sign_in(client, member)
     body = client.get(reverse("votes:results", args=[vote.public_id])).content.decode()
     assert "No decision: too few members voted to reach the quorum." in body
@@ -167,7 +171,26 @@ def test_member_screens_need_a_login_and_the_branch(client, make_vote, other_sec
     assert _status(client, url) == 404
 
 
-def test_officer_creates_and_schedules_an_election(client, secretary, bamako):
+def _make_and_confirm_sheet(client, vote) -> list[str]:
+    """A teller, signed in on `client`, makes their key sheet and types it back."""
+    url = reverse("votes:key_sheet", args=[vote.public_id])
+    page = client.post(url, {"action": "make"}).content.decode()
+    sheet = page[page.index('id="sheet-words"') :]
+    words = re.findall(r"<li><strong>([^<]+)</strong></li>", sheet[: sheet.index("</ol>")])
+    assert len(words) == 12
+    assert "sheet-words" not in client.get(url).content.decode()  # shown once only
+    client.post(url, {"action": "confirm", "words": " ".join(words)})
+    return words
+
+
+def test_officer_creates_an_election_and_schedules_it_once_every_teller_has_a_sheet(
+    client, secretary, bamako, national
+):
+    from django.test import Client
+
+    from tests.factories import MemberFactory
+    from votes.models import Vote
+
     sign_in(client, secretary)
     response = client.post(
         reverse("votes:office_new"),
@@ -181,16 +204,31 @@ def test_officer_creates_and_schedules_an_election(client, secretary, bamako):
             "quorum_percent": 10,
             "opens_at": "2030-01-01T09:00",
             "closes_at": "2030-01-08T09:00",
+            "shares_needed": "2",
         },
     )
     assert response.status_code == 302
     detail = response["Location"]
     for name in ["Awa", "Fanta", "Mariam"]:
         client.post(detail, {"action": "add_option", "label": name, "statement": ""})
-    client.post(detail, {"action": "schedule"})
-    from votes.models import Vote
-
     vote = Vote.objects.get(title="Branch board")
+    assert [t.member for t in vote.tellers.all()] == [secretary]  # the first teller
+    others = MemberFactory.create_batch(2, branch=national, with_login=True)
+    for person in others:
+        client.post(detail, {"action": "add_teller", "member_number": person.number.lower()})
+    page = client.post(detail, {"action": "schedule"}, follow=True).content.decode()
+    assert "Every teller must make their key sheet and confirm it." in page
+    vote.refresh_from_db()
+    assert vote.status == VoteStatus.DRAFT
+
+    _make_and_confirm_sheet(client, vote)
+    for person in others:
+        teller_client = Client()
+        sign_in(teller_client, person)
+        _make_and_confirm_sheet(teller_client, vote)
+    assert vote.tellers.filter(confirmed_at__isnull=False).count() == 3
+    client.post(detail, {"action": "schedule"})
+    vote.refresh_from_db()
     assert vote.status == VoteStatus.SCHEDULED
     assert list(vote.options.values_list("label", flat=True)) == ["Awa", "Fanta", "Mariam"]
 

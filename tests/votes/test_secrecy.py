@@ -1,4 +1,9 @@
-"""The ballot table holds nothing that could identify a voter, and is in no audit trail."""
+"""The ballot tables hold nothing that could identify a voter, and are in no audit trail.
+
+Votes opened before ballots were sealed stored them as cast: the seal at count time
+rewrites them in random order (the last tests). tests/votes/test_stored_links.py attacks
+sealed votes from backups.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,15 @@ import pytest
 from django.db import connection, transaction
 
 from tests.factories import MemberFactory
+from tests.votes.conftest import opened_before_sealing
 from union.models import AuditEvent
-from votes.models import Ballot, Vote, VoteMark
+from votes.models import Ballot, SealedBallot, Vote, VoteKind, VoteMark
 from votes.services import casting, counting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 BALLOTS = Ballot._meta.db_table
+SEALED = SealedBallot._meta.db_table
 MARKS = VoteMark._meta.db_table
 
 
@@ -37,11 +44,38 @@ def test_ballot_table_has_only_the_vote_the_choices_and_the_receipt_hash():
         assert all(default is None for (default,) in cursor.fetchall())  # no sequence, no now()
 
 
+@pytest.mark.vendor("postgresql")  # information_schema
+def test_sealed_ballot_table_has_only_the_vote_the_sealed_bytes_and_the_lookup():
+    with connection.cursor() as cursor:
+        columns = {c.name for c in connection.introspection.get_table_description(cursor, SEALED)}
+        relations = connection.introspection.get_relations(cursor, SEALED)
+        cursor.execute(
+            "SELECT column_default FROM information_schema.columns WHERE table_name = %s",
+            [SEALED],
+        )
+        defaults = [default for (default,) in cursor.fetchall()]
+    assert columns == {"id", "vote_id", "sealed", "lookup"}
+    assert {target for _column, (_field, target) in relations.items()} == {Vote._meta.db_table}
+    assert all(default is None for default in defaults)  # no sequence, no now()
+
+
 def test_no_other_table_refers_to_ballots():
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             relations = connection.introspection.get_relations(cursor, table)
-            assert BALLOTS not in {target for _c, (_f, target) in relations.items()}, table
+            targets = {target for _c, (_f, target) in relations.items()}
+            assert BALLOTS not in targets and SEALED not in targets, table
+
+
+def test_every_sealed_ballot_of_a_vote_has_the_same_length(make_vote, bamako):
+    # Otherwise the length would tell how many candidates each voter ranked.
+    voters = MemberFactory.create_batch(4, branch=bamako)
+    vote = make_vote(VoteKind.APPROVAL, options=["Awa", "Fanta", "Mariam", "Rokia"])
+    for voter, choices in zip(voters, [[], [2], [1, 3], [1, 2, 3, 4]], strict=True):
+        casting.cast_ballot(vote=vote, member=voter, choices=choices)
+    lengths = {len(bytes(s)) for s in SealedBallot.objects.values_list("sealed", flat=True)}
+    assert len(lengths) == 1
+    assert not Ballot.objects.exists()
 
 
 def test_casting_writes_no_audit_row_and_officers_see_who_not_how(make_vote, member):
@@ -64,7 +98,7 @@ def _transaction_ids(table: str, vote) -> list[str]:
 @pytest.mark.vendor("postgresql")  # xmin; on SQLite, see the rowid test below
 @pytest.mark.django_db(transaction=True)
 def test_seal_rewrites_ballots_so_xmin_no_longer_matches_the_marks(make_vote, member, secretary):
-    vote = make_vote()
+    vote = opened_before_sealing(make_vote())
     assert not connection.in_atomic_block  # each cast commits on its own, as in production
     casting.cast_ballot(vote=vote, member=member, choices=[1])
     casting.cast_ballot(vote=vote, member=secretary, choices=[2])
@@ -99,7 +133,7 @@ def _ballots(vote) -> set[tuple[str, tuple[int, ...], str]]:
 
 def test_seal_keeps_every_ballot_but_not_the_order_they_were_cast_in(make_vote, bamako):
     voters = MemberFactory.create_batch(30, branch=bamako)
-    vote = make_vote()
+    vote = opened_before_sealing(make_vote())
     for n, voter in enumerate(voters):
         casting.cast_ballot(vote=vote, member=voter, choices=[n % 3 + 1])
     before = _ballots(vote)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
@@ -21,8 +22,11 @@ from union.notifications import messages
 from union.notifications.sms import SmsError, get_backend
 
 MAX_ATTEMPTS = 5
-# A row claimed this long ago whose worker died is handed out again by the sweeper.
-CLAIM_TIMEOUT = timedelta(minutes=10)
+# A row claimed this long ago whose worker died is handed out again by the sweeper. Longer
+# than send_notification's hard time limit, so that a send still running is never doubled.
+CLAIM_TIMEOUT = timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT)
+# A pending row this old whose task never ran (the broker lost it) is queued again.
+QUEUE_TIMEOUT = timedelta(minutes=1)
 
 
 def choose_channel(member: Member) -> str:
@@ -181,7 +185,7 @@ def due_for_resend(limit: int = 500) -> list[int]:
     now = timezone.now()
     return list(
         Notification.objects.filter(
-            Q(status=NotificationStatus.PENDING, created_at__lt=now - timedelta(minutes=1))
+            Q(status=NotificationStatus.PENDING, created_at__lt=now - QUEUE_TIMEOUT)
             | Q(status=NotificationStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT),
             attempts__lt=MAX_ATTEMPTS,
         )

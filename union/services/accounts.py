@@ -1,15 +1,21 @@
-"""A person's own sign-in: setting up the second factor that office bearers must use."""
+"""A person's own sign-in: the second factor that office bearers must use, and the login
+following the member's status."""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from union.models import AuditAction
+from union.models import LOGIN_ENDING_STATUSES, AuditAction, Member
 from union.services.audit import record_access, record_member_access
 
 if TYPE_CHECKING:
@@ -65,3 +71,40 @@ def _audit_two_factor(user: User) -> None:
         record_member_access(actor=user, action=AuditAction.TWO_FACTOR, member=member)
     else:  # a superuser without a member record
         record_access(actor=user, action=AuditAction.TWO_FACTOR, target=f"user:{user.pk}")
+
+
+def match_login_to_status(member: Member) -> None:
+    """Let the member's login in or keep it out as her status says: a status that ends
+    membership rights (LOGIN_ENDING_STATUSES) makes the login inactive, which Django's
+    backend refuses at sign-in and on every request of a session already open; any other
+    status lets it in again. Call in the transaction that changes the status. Side effect:
+    her open sessions are deleted too, so a later reinstatement does not bring them back."""
+    if member.user_id is None:
+        return
+    active = member.status not in LOGIN_ENDING_STATUSES
+    changed = (
+        get_user_model()
+        .objects.filter(pk=member.user_id)
+        .exclude(is_active=active)
+        .update(is_active=active)
+    )
+    if changed and not active:
+        end_sessions(member.user_id)
+
+
+def end_sessions(user_id: int) -> int:
+    """Delete every live session of one user; how many. Sessions are not indexed by user,
+    so this reads the live ones (expired sessions are deleted on a schedule): it runs on
+    the rare change that ends a login, never on a page."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    wanted = str(user_id)
+    ended = 0
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values_list(
+        "session_key", "session_data"
+    )
+    decoder = store()
+    for key, data in live.iterator(chunk_size=500):
+        if str(decoder.decode(data).get(SESSION_KEY)) == wanted:
+            store(session_key=key).delete()  # the cache copy too
+            ended += 1
+    return ended

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -18,6 +16,7 @@ from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 
 from union import permissions
+from union.exports import export_resource
 from union.imports.plan import ImportPlan, build_plan
 from union.imports.reading import Sheet, read_sheet
 from union.imports.writer import WriteResult, write_plan
@@ -72,12 +71,21 @@ def _import_scope(actor: AnyUser) -> permissions.Scope:
     return permissions.scope_for(actor, Perm.IMPORT_REGISTER)
 
 
+# Told how far the work has gone: ("read" | "checked" | "written", rows so far).
+Progress = Callable[[str, int], None]
+
+
+def _silent(stage: str, rows: int) -> None:
+    pass
+
+
 def preview_register_import(
     *,
     actor: AnyUser,
     data: bytes,
     filename: str,
     default_branch: Branch | None = None,
+    progress: Progress = _silent,
 ) -> ImportPlan:
     """What importing this file would do, row by row. Writes nothing.
 
@@ -86,10 +94,13 @@ def preview_register_import(
     scope = _import_scope(actor)
     with _without_cycle_collector():
         sheet = read_sheet(data, filename)
+        progress("read", len(sheet.rows))
         branches = {b.code: b for b in Branch.objects.all()}
-        return build_plan(
+        plan = build_plan(
             sheet=sheet, scope=scope, branches=branches, default_branch=default_branch
         )
+        progress("checked", len(plan.rows))
+        return plan
 
 
 def import_register(
@@ -100,6 +111,7 @@ def import_register(
     default_branch: Branch | None = None,
     expected_signature: str | None = None,
     method: str = "auto",
+    progress: Progress = _silent,
 ) -> ImportOutcome:
     """Import the file's valid rows in one transaction; rows with errors are skipped.
 
@@ -113,6 +125,7 @@ def import_register(
     scope = _import_scope(actor)
     with _without_cycle_collector():
         sheet = read_sheet(data, filename)
+        progress("read", len(sheet.rows))
         try:
             plan, result = _import_sheet(
                 actor=actor,
@@ -122,6 +135,7 @@ def import_register(
                 expected_signature=expected_signature,
                 method=method,
                 target=f"import:{fingerprint(data)[:16]}",
+                progress=progress,
             )
         except IntegrityError as exc:
             # A phone or number registered by someone else while we were writing.
@@ -146,6 +160,7 @@ def _import_sheet(
     expected_signature: str | None,
     method: str,
     target: str,
+    progress: Progress,
 ) -> tuple[ImportPlan, WriteResult]:
     codes = _branch_codes(sheet)
     if default_branch is not None:
@@ -154,12 +169,14 @@ def _import_sheet(
     list(Branch.objects.select_for_update().filter(code__in=codes).order_by("pk"))
     branches = {b.code: b for b in Branch.objects.all()}
     plan = build_plan(sheet=sheet, scope=scope, branches=branches, default_branch=default_branch)
+    progress("checked", len(plan.rows))
     if expected_signature is not None and plan.signature != expected_signature:
         raise RegisterChanged(_("The register changed since the preview. Check the new preview."))
     if not plan.valid_rows:
         raise ValidationError(_("No row of this file can be imported."))
     # Only a signed-in officer holds IMPORT_REGISTER (checked by _import_scope).
     result = write_plan(plan, actor=cast("User", actor), method=method)
+    progress("written", result.created + result.updated)
     only_branch = (
         plan.branches.get(next(iter(plan.branch_ids))) if len(plan.branch_ids) == 1 else None
     )
@@ -191,6 +208,18 @@ class RegisterExport:
     chunks: Iterator[bytes]
 
 
+def _exported_members(actor: AnyUser, branch: Branch | None) -> Any:
+    members = Member.objects.exclude(status__in=[MemberStatus.APPLICANT, MemberStatus.REJECTED])
+    qs = permissions.visible(members, actor, Perm.EXPORT_REGISTER)
+    return qs.filter(branch=branch) if branch is not None else qs
+
+
+def export_size(*, actor: AnyUser, branch: Branch | None = None) -> int:
+    """How many members an export would hold (to choose the request or a worker)."""
+    permissions.require(actor, Perm.EXPORT_REGISTER, branch)
+    return int(_exported_members(actor, branch).count())
+
+
 def export_register(
     *, actor: AnyUser, branch: Branch | None = None, fmt: str = "csv"
 ) -> RegisterExport:
@@ -207,11 +236,8 @@ def export_register(
     resource = MemberResource(
         contact_branch_ids=contact.branch_ids, contact_everywhere=contact.everywhere
     )
-    members = Member.objects.exclude(status__in=[MemberStatus.APPLICANT, MemberStatus.REJECTED])
-    qs = permissions.visible(members, actor, Perm.EXPORT_REGISTER).select_related("branch")
+    qs = _exported_members(actor, branch).select_related("branch")
     qs = qs.order_by("branch__code", "number", "id")
-    if branch is not None:
-        qs = qs.filter(branch=branch)
     if not resource.includes_contact:
         qs = qs.defer("legal_name", "phone", "email", "notes")
     with transaction.atomic():
@@ -226,48 +252,7 @@ def export_register(
     file_format = EXPORT_FORMATS[fmt]()
     stamp = timezone.localdate().isoformat()
     name = f"register-{branch.code if branch else 'all'}-{stamp}.{file_format.get_extension()}"
-    chunks = _csv_chunks(resource, qs) if fmt == "csv" else _xlsx_chunks(resource, qs)
+    chunks = export_resource(resource, qs, fmt, sheet="register")
     return RegisterExport(
         filename=name, content_type=file_format.get_content_type(), rows=count, chunks=chunks
     )
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_chunks(resource: MemberResource, qs: Any) -> Iterator[bytes]:
-    # A BOM so that spreadsheet programs open UTF-8 (accents, Khmer) correctly.
-    yield "\ufeff".encode()
-    writer = csv.writer(_Echo())
-    buffer: list[str] = [writer.writerow(resource.get_export_headers())]
-    for member in resource.iter_queryset(qs):
-        buffer.append(writer.writerow(resource.export_resource(member)))
-        if len(buffer) >= 500:
-            yield "".join(buffer).encode()
-            buffer = []
-    if buffer:
-        yield "".join(buffer).encode()
-
-
-def _xlsx_safe(value: Any) -> Any:
-    """XLSX cannot hold most control characters; openpyxl refuses the whole file for one."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
-
-
-def _xlsx_chunks(resource: MemberResource, qs: Any) -> Iterator[bytes]:
-    import openpyxl
-
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("register")
-    sheet.append(resource.get_export_headers())
-    for member in resource.iter_queryset(qs):
-        sheet.append([_xlsx_safe(v) for v in resource.export_resource(member)])
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-        workbook.save(spool)
-        spool.seek(0)
-        while chunk := spool.read(64 * 1024):
-            yield chunk

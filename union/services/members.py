@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +28,9 @@ from union.models import (
 )
 from union.notifications.services import tell_officers
 from union.permissions import Perm
+from union.services.accounts import match_login_to_status
 from union.services.audit import record_access, record_member_access
+from union.validators import validate_person_names
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -64,17 +64,42 @@ def phone_in_use(phone: str, *, exclude_member_id: int | None = None) -> bool:
     return qs.exists()
 
 
-@contextmanager
-def _phone_taken_is_a_field_error(message: str) -> Iterator[None]:
-    """Two registrations of one number at the same moment both pass phone_in_use(); the
-    unique index stops the second. Show that as the same field error, not a server error.
-    Wrap the whole atomic block: the transaction cannot be used after the IntegrityError."""
+def _is_phone_conflict(exc: IntegrityError) -> bool:
+    return "unique_phone" in str(exc) or "phone_hash" in str(exc)
+
+
+def _note_phone_refused(member: Member, *, actor: User | AnonymousUser | None) -> None:
+    """The answer to a phone number already on the register, on every path: the number is
+    not kept, a dated note in the branch's language tells the member's own branch officers
+    (who see notes), and the refusal is audited, without the number. Nobody is told: the
+    person saving gets the same answer as with a free number. Saves the notes."""
+    with translation.override(member.branch.main_language):
+        note = _(
+            "%(date)s: a phone number given for this person is already on the register, so "
+            "it was not kept. Check it with them in person."
+        ) % {"date": timezone.localdate().isoformat()}
+    member.notes = f"{member.notes.rstrip()}\n{note}" if member.notes.strip() else note
+    member.save(update_fields=["notes"])
+    record_member_access(actor=actor, action=AuditAction.PHONE_REFUSED, member=member)
+
+
+def _keep_phone(member: Member, phone: str) -> bool:
+    """Give the member this number if no one else holds it; False (nothing written) if
+    someone does. Two savers of one number at the same moment both pass phone_in_use();
+    the unique index stops the second, which is then answered like the first check would
+    have been. Call inside a transaction (the savepoint keeps it usable)."""
+    if phone_in_use(phone, exclude_member_id=member.pk):
+        return False
+    member.phone, member.phone_hash = phone, _phone_hash(phone)
     try:
-        yield
+        with transaction.atomic():
+            member.save(update_fields=["phone", "phone_hash"])
     except IntegrityError as exc:
-        if "unique_phone" in str(exc) or "phone_hash" in str(exc):
-            raise ValidationError({"phone": message}) from exc
-        raise
+        if not _is_phone_conflict(exc):
+            raise
+        member.refresh_from_db(fields=["phone", "phone_hash"])
+        return False
+    return True
 
 
 def register_applicant(
@@ -93,38 +118,24 @@ def register_applicant(
     Officers need REGISTER_MEMBER for the branch; the public form cannot set notes.
     Side effect: the officers who approve applications are told one waits (those who
     agreed to messages; the others see it on their office home).
-    The public form never tells whether a phone number is already on the register (anyone
-    could use it to check a number against the union's members): the application goes in
-    without the number, with a note that only the branch's officers see.
+    Neither path tells whether a phone number is already on the register (anyone could use
+    it to check a number against the union's members): the application goes in without
+    the number, with a note that only the branch's officers see (_note_phone_refused).
     """
+    validate_person_names(working_name=working_name, legal_name=contact.legal_name)
     officer = actor if actor is not None and actor.is_authenticated else None
     assisted = officer is not None
     if officer is not None:
         permissions.require(officer, Perm.REGISTER_MEMBER, branch.id)
     if branch.is_national:
         raise ValidationError(_("Members join a branch, not the national level."))
-    taken = _("This phone number is already registered. Ask your branch secretary.")
-    notes = contact.notes.strip() if assisted else ""
-    if phone_in_use(contact.phone):
-        if assisted:
-            raise ValidationError({"phone": taken})
-        contact = replace(contact, phone="")
-        with translation.override(branch.main_language):
-            notes = str(
-                _(
-                    "The phone number given on the public form is already on the register. "
-                    "Ask the person in person before approving."
-                )
-            )
-    with _phone_taken_is_a_field_error(taken), transaction.atomic():
+    with transaction.atomic():
         member = Member.objects.create(
             branch=branch,
             working_name=working_name.strip(),
             legal_name=contact.legal_name.strip(),
-            phone=contact.phone,
-            phone_hash=_phone_hash(contact.phone),
             email=contact.email.strip(),
-            notes=notes,
+            notes=contact.notes.strip() if assisted else "",
             preferred_language=preferred_language,
             contact_preference=contact_preference,
             consent_sms=consent_sms,
@@ -144,6 +155,8 @@ def register_applicant(
                 target=f"member:{member.public_id}",
                 branch=branch,
             )
+        if contact.phone and not _keep_phone(member, contact.phone):
+            _note_phone_refused(member, actor=actor)
         tell_officers(
             queue="union.applicants",
             branch_id=branch.pk,
@@ -243,6 +256,9 @@ def change_member_status(
     """Move a member along the status machine; a no-op if they already have that status.
 
     actor None is the system itself (the dues run lapsing and reinstating members).
+    Side effect: a status that ends membership rights ends her login and open sessions,
+    reinstatement lets the login in again (accounts.match_login_to_status), in this
+    transaction.
     """
     if actor is not None:
         permissions.require(actor, Perm.CHANGE_STATUS, member.branch_id)
@@ -254,6 +270,7 @@ def change_member_status(
             return member
         _set_status(member, to, actor=actor, reason=reason.strip())
         member.save(update_fields=["status", "status_changed_at"])
+        match_login_to_status(member)
         record_member_access(actor=actor, action=AuditAction.MEMBER_STATUS, member=member)
     return member
 
@@ -268,21 +285,24 @@ def update_contact_details(
     consent_sms: bool,
     consent_crisis_contact: bool,
 ) -> Member:
-    """Officers with VIEW_CONTACT, or members themselves, change contact details."""
+    """Officers with VIEW_CONTACT, or members themselves, change contact details.
+
+    A phone number already on the register is answered as on the join form: saved like any
+    other as far as the person saving can tell, not kept, noted for the member's branch
+    officers, audited (_note_phone_refused). A member's own refused number is kept aside
+    in pending_phone, never used, only so that their profile shows what they typed (the
+    page would tell otherwise); any number kept later clears it.
+    """
+    validate_person_names(legal_name=contact.legal_name)
     own_member = getattr(actor, "member", None)
     own = own_member is not None and own_member.pk == member.pk
     if not own:
         permissions.require(actor, Perm.VIEW_CONTACT, member.branch_id)
-    taken = _("This phone number is already registered.")
-    if phone_in_use(contact.phone, exclude_member_id=member.pk):
-        raise ValidationError({"phone": taken})
-    with _phone_taken_is_a_field_error(taken), transaction.atomic():
-        member = Member.objects.select_for_update().get(pk=member.pk)
+    with transaction.atomic():
+        member = Member.objects.select_for_update().select_related("branch").get(pk=member.pk)
         member.legal_name = contact.legal_name.strip()
-        member.phone = contact.phone
-        member.phone_hash = _phone_hash(contact.phone)
         member.email = contact.email.strip()
-        fields = ["legal_name", "phone", "phone_hash", "email", "preferred_language"]
+        fields = ["legal_name", "email", "preferred_language"]
         if not own:
             member.notes = contact.notes.strip()
             fields.append("notes")
@@ -293,7 +313,22 @@ def update_contact_details(
         fields += ["contact_preference", "consent_sms", "consent_crisis_contact"]
         member.save(update_fields=fields)
         record_member_access(actor=actor, action=AuditAction.MEMBER_EDIT, member=member)
+        _change_phone(member, contact.phone, actor=actor, own=own)
     return member
+
+
+def _change_phone(member: Member, phone: str, *, actor: User, own: bool) -> None:
+    if own and phone and phone == member.pending_phone:
+        return  # the member's refused number, sent again with the rest of the form
+    if phone == member.phone or _keep_phone(member, phone):
+        if member.pending_phone:
+            member.pending_phone = ""
+            member.save(update_fields=["pending_phone"])
+        return
+    if own:
+        member.pending_phone = phone
+        member.save(update_fields=["pending_phone"])
+    _note_phone_refused(member, actor=actor)
 
 
 def _create_login(member: Member) -> str:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,11 +22,17 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from union import permissions
-from union.forms import ContactDetailsForm, SetPasswordWithCodeForm, SignInForm
+from union.exports import CONTENT_TYPES, write_spreadsheet
+from union.forms import ContactDetailsForm, ForgetMeForm, SetPasswordWithCodeForm, SignInForm
 from union.http import safe_next
 from union.middleware import remember_member_language
+from union.models import AuditAction
+from union.personal_data import cell_text, csv_rows, sections_for
+from union.registry import DataSection
 from union.services import accounts as account_services
+from union.services import erasure
 from union.services import members as member_services
+from union.services.audit import record_member_access
 from union.views.guards import OfficeRequest
 
 # Set once a password is set with a code: the sign-in form that follows is filled in with
@@ -130,3 +137,62 @@ def profile(request: OfficeRequest) -> HttpResponse:
         response.delete_cookie("language")
         return response
     return render(request, "account/profile.html", {"member": member, "form": form})
+
+
+def _her_data(request: OfficeRequest) -> list[DataSection] | None:
+    """The signed-in member's own data, audited as a copy given to her; None without a
+    member record."""
+    member = getattr(request.user, "member", None)
+    if member is None:
+        return None
+    record_member_access(actor=request.user, action=AuditAction.MEMBER_DATA, member=member)
+    return sections_for(request.user)
+
+
+@never_cache
+@login_required
+def my_data(request: OfficeRequest) -> HttpResponse:
+    """What the union holds on the signed-in member, as a page she can print (or save)."""
+    sections = _her_data(request)
+    if sections is None:
+        return render(request, "account/no_member.html")
+    tables = [
+        (section, [[cell_text(value) for value in row] for row in section.rows])
+        for section in sections
+    ]
+    return render(request, "account/my_data.html", {"tables": tables})
+
+
+@never_cache
+@login_required
+def my_data_csv(request: OfficeRequest) -> HttpResponse:
+    """The same, as a CSV file (one line per item, whatever part it belongs to)."""
+    sections = _her_data(request)
+    if sections is None:
+        return render(request, "account/no_member.html")
+    headers = [_("Part"), _("Line"), _("Item"), _("Value")]
+    content = b"".join(write_spreadsheet("csv", headers, csv_rows(sections), sheet="data"))
+    response = HttpResponse(content, content_type=CONTENT_TYPES["csv"])
+    response["Content-Disposition"] = 'attachment; filename="my-data.csv"'
+    return response
+
+
+@never_cache
+@login_required
+def forget_me(request: OfficeRequest) -> HttpResponse:
+    """A member asks to be forgotten: her password, a confirmation, then her details and
+    her login are erased and she is signed out."""
+    member = getattr(request.user, "member", None)
+    if member is None:
+        return render(request, "account/no_member.html")
+    form = ForgetMeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        erasure.erase_member(actor=request.user, member=member)
+        logout(request)
+        return render(request, "account/forgotten.html")
+    return render(
+        request,
+        "account/forget_me.html",
+        {"member": member, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

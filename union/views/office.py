@@ -17,6 +17,7 @@ from union.forms import (
     AssistedRegistrationForm,
     BranchContactForm,
     ContactDetailsForm,
+    EraseMemberForm,
     RejectForm,
     RoleAssignmentForm,
     StatusChangeForm,
@@ -26,6 +27,7 @@ from union.models import AuditAction, Branch, Member, MemberStatus
 from union.pagination import paginate
 from union.permissions import Perm
 from union.services import branches as branch_services
+from union.services import erasure
 from union.services import members as member_services
 from union.services import roles as role_services
 from union.services.audit import record_access, record_member_access
@@ -119,7 +121,10 @@ def member_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
         "roles": member.roles.select_related("branch").all(),
         "status_form": StatusChangeForm(member=member) if can_change else None,
         "can_issue_code": permissions.has_perm(user, Perm.APPROVE_MEMBER, member.branch_id)
-        and member.status in (MemberStatus.ACTIVE, MemberStatus.LAPSED),
+        and member.status in (MemberStatus.ACTIVE, MemberStatus.LAPSED)
+        and member.erased_at is None,
+        "can_erase": permissions.has_perm(user, Perm.ERASE_MEMBER, member.branch_id)
+        and member.erased_at is None,
     }
     return render(request, "office/member_detail.html", context)
 
@@ -132,6 +137,25 @@ def member_edit(request: OfficeRequest, public_id: str) -> HttpResponse:
         messages.success(request, _("Saved."))
         return redirect("union:member_detail", public_id=member.public_id)
     return render(request, "office/member_edit.html", {"member": member, "form": form})
+
+
+@office_view(Perm.ERASE_MEMBER)
+def member_erase(request: OfficeRequest, public_id: str) -> HttpResponse:
+    """Erase a member's personal details at her request, once the officer typed her number."""
+    member = _member_in_scope(request, public_id, Perm.ERASE_MEMBER)
+    if member.erased_at is not None:
+        return redirect("union:member_detail", public_id=member.public_id)
+    form = EraseMemberForm(request.POST or None, member=member)
+    if request.method == "POST" and form.is_valid():
+        erasure.erase_member(actor=request.user, member=member)
+        messages.success(request, _("The member's personal details are erased."))
+        return redirect("union:member_detail", public_id=member.public_id)
+    return render(
+        request,
+        "office/member_erase.html",
+        {"member": member, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_POST

@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from union import selectors
-from union.imports import storage
+from union.imports import export_jobs, jobs, storage
 from union.imports.forms import ExportForm, ImportForm
 from union.imports.plan import ImportPlan
 from union.imports.reading import too_big_message
@@ -27,8 +28,8 @@ from union.views.guards import office_view
 SESSION_KEY = "register_import"
 # Room for the multipart envelope and the form's other fields around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
-PREVIEW_ERROR_ROWS = 200
-PREVIEW_VALID_ROWS = 50
+PREVIEW_ERROR_ROWS = jobs.PREVIEW_ERROR_ROWS
+PREVIEW_VALID_ROWS = jobs.PREVIEW_VALID_ROWS
 
 
 class LimitedUploadHandler(FileUploadHandler):
@@ -99,6 +100,16 @@ def _preview(request: HttpRequest) -> HttpResponse:
     upload = form.cleaned_data["file"]
     data = upload.read(settings.IMPORT_MAX_BYTES + 1)
     default_branch = form.cleaned_data["default_branch"]
+    if jobs.runs_in_background(data):
+        _forget_pending(request)
+        job = jobs.start_import(
+            actor=request.user,  # type: ignore[arg-type]
+            data=data,
+            filename=upload.name,
+            default_branch=default_branch,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        return redirect("union:import_job", public_id=job.public_id)
     try:
         plan = import_services.preview_register_import(
             actor=request.user, data=data, filename=upload.name, default_branch=default_branch
@@ -196,6 +207,14 @@ def export_members(request: HttpRequest) -> HttpResponse:
     branches = selectors.branches_for(request.user, Perm.EXPORT_REGISTER)
     form = ExportForm(request.POST or None, branches=branches)
     if request.method == "POST" and form.is_valid():
+        branch = form.cleaned_data["branch"]
+        if export_jobs.runs_in_background(actor=request.user, branch=branch):  # type: ignore[arg-type]
+            job = export_jobs.start_export(
+                actor=request.user,  # type: ignore[arg-type]
+                branch=branch,
+                fmt=form.cleaned_data["format"],
+            )
+            return redirect("union:export_job", public_id=job.public_id)
         export = import_services.export_register(
             actor=request.user,
             branch=form.cleaned_data["branch"],

@@ -108,7 +108,12 @@ def enter_tally(
     clean = _check_tally(vote, ballots, counts)
     with transaction.atomic():
         vote = Vote.objects.select_for_update().get(pk=vote.pk)
-        if vote.status not in (VoteStatus.OPEN, VoteStatus.COUNTING, VoteStatus.HELD):
+        if vote.status not in (
+            VoteStatus.OPEN,
+            VoteStatus.TELLERS,
+            VoteStatus.COUNTING,
+            VoteStatus.HELD,
+        ):
             raise ValidationError(_("Paper ballots can be entered while the vote is open or held."))
         if BranchTally.objects.filter(vote=vote, branch=branch).exists():
             raise ValidationError(_("This branch's paper ballots are already confirmed."))

@@ -2,7 +2,10 @@
 election's result into roles.
 
 The flow: a beat job (votes.tasks) claims votes whose closing time has passed
-(OPEN -> COUNTING, a conditional UPDATE) and queues count_vote for each. The count first
+(OPEN -> TELLERS, a conditional UPDATE): their ballots are sealed, and wait for the
+tellers to open the box at the count (services.unsealing), which then counts them. Votes
+with no sealed ballot (opened before ballots were sealed, or voted on paper only) go
+straight to COUNTING, and the beat job queues count_vote for each. The count first
 checks that the ballots match the voted marks and that every branch that gave out paper
 ballots has a confirmed tally (votes.results). If anything does not add up the result is
 HELD, not published, and the returning officer is alerted through the outbox.
@@ -19,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from union.models import RoleAssignment
 from votes.audit import VoteAction
-from votes.models import Ballot, Vote, VoteStatus
+from votes.models import Ballot, SealedBallot, Vote, VoteStatus
 from votes.results import compute_result, count_problems
 from votes.services.common import record_vote_access, require_manage
 
@@ -37,11 +40,17 @@ def claim_due_closures(now: Any = None) -> list[int]:
     now = now or timezone.now()
     closed = []
     due = Vote.objects.filter(status=VoteStatus.OPEN, closes_at__lte=now)
-    for vote_id in due.values_list("pk", flat=True):
+    for vote_id, public_key in due.values_list("pk", "public_key"):
+        after = VoteStatus.COUNTING if public_key is None else VoteStatus.TELLERS
         with transaction.atomic():
-            if Vote.objects.filter(pk=vote_id, status=VoteStatus.OPEN).update(
-                status=VoteStatus.COUNTING
-            ):
+            if Vote.objects.filter(pk=vote_id, status=VoteStatus.OPEN).update(status=after):
+                # Read after the UPDATE, which waited for the casts in flight: an empty
+                # ballot box (a vote on paper only) has nothing for the tellers to open.
+                if (
+                    after == VoteStatus.TELLERS
+                    and not SealedBallot.objects.filter(vote_id=vote_id).exists()
+                ):
+                    Vote.objects.filter(pk=vote_id).update(status=VoteStatus.COUNTING)
                 vote = Vote.objects.select_related("branch").get(pk=vote_id)
                 record_vote_access(actor=None, action=VoteAction.CLOSE, vote=vote)
                 closed.append(vote_id)
@@ -102,7 +111,8 @@ def count_vote(vote_id: int) -> str:
             return "busy"
         if vote.status != VoteStatus.COUNTING:
             return str(vote.status)
-        seal_ballots(vote)
+        if vote.public_key is None:
+            seal_ballots(vote)  # sealed votes' ballots were written shuffled when unsealed
         problems = count_problems(vote)
         vote.counted_at = timezone.now()
         if problems:

@@ -4,6 +4,7 @@ and opening it at its time with the roll of voters frozen.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -14,12 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from union import permissions
-from union.models import Branch, Member
+from union.models import Branch, Member, MemberStatus
 from union.permissions import Perm
+from votes import receipts, sealing
 from votes.audit import VoteAction
-from votes.models import Threshold, Vote, VoteKind, VoteOption, VoteRoll, VoteStatus
+from votes.models import Teller, Threshold, Vote, VoteKind, VoteOption, VoteRoll, VoteStatus
 from votes.selectors import eligible_members
 from votes.services.common import record_vote_access, require_manage
+from votes.services.tellers import MAX_TELLERS, tellers_ready
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -39,6 +42,7 @@ class VoteSpec:
     role: str = ""
     term_starts_on: date | None = None
     term_ends_on: date | None = None
+    shares_needed: int = 2  # tellers' key sheets needed at the count
 
 
 MOTION_OPTIONS = [(1, "For"), (2, "Against"), (3, "Abstain")]
@@ -63,6 +67,10 @@ def create_vote(*, actor: User, spec: VoteSpec) -> Vote:
         raise ValidationError({"role": _("Only an election can give roles.")})
     if spec.role and spec.term_starts_on is None:
         raise ValidationError({"term_starts_on": _("Give the date the term starts.")})
+    if not 2 <= spec.shares_needed <= MAX_TELLERS - 1:
+        raise ValidationError(
+            {"shares_needed": _("Between 2 and 8 key sheets are needed at the count.")}
+        )
     with transaction.atomic():
         vote = Vote.objects.create(
             kind=spec.kind,
@@ -78,8 +86,12 @@ def create_vote(*, actor: User, spec: VoteSpec) -> Vote:
             role=spec.role,
             term_starts_on=spec.term_starts_on,
             term_ends_on=spec.term_ends_on,
+            shares_needed=spec.shares_needed,
             created_by=actor,
         )
+        # The officer who runs the vote is its first teller; she adds the others.
+        if actor.is_active and returning_officer.status == MemberStatus.ACTIVE:
+            Teller.objects.create(vote=vote, number=1, member=returning_officer)
         if spec.kind == VoteKind.MOTION:
             VoteOption.objects.bulk_create(
                 [VoteOption(vote=vote, number=n, label=label) for n, label in MOTION_OPTIONS]
@@ -89,14 +101,27 @@ def create_vote(*, actor: User, spec: VoteSpec) -> Vote:
 
 
 def add_option(
-    *, actor: User, vote: Vote, label: str, statement: str = "", member: Member | None = None
+    *,
+    actor: User,
+    vote: Vote,
+    label: str,
+    statement: str = "",
+    member: Member | None = None,
+    member_number: str = "",
 ) -> VoteOption:
-    """A candidate or choice, numbered after the others, while the vote is a draft."""
+    """A candidate or choice, numbered after the others, while the vote is a draft.
+
+    The candidate is a member of the voting branch (any branch for a national vote), given
+    as `member` or by `member_number`. A number from another branch gets the same answer
+    as a number nobody has: the screen must not tell who is a member elsewhere.
+    """
     require_manage(actor, vote)
     if vote.kind == VoteKind.MOTION:
         raise ValidationError(_("A motion's choices are for, against and abstain."))
-    if member is not None and not (vote.branch.is_national or member.branch_id == vote.branch_id):
-        raise ValidationError(_("A candidate must be a member of the branch that votes."))
+    if member_number.strip():
+        member = _candidate(vote, member_number)
+    elif member is not None and not _may_stand(vote, member):
+        raise _not_in_the_voting_branch()
     with transaction.atomic():
         vote = Vote.objects.select_for_update().get(pk=vote.pk)
         if vote.status != VoteStatus.DRAFT:
@@ -111,6 +136,28 @@ def add_option(
         )
         record_vote_access(actor=actor, action=VoteAction.OPTION_ADD, vote=vote)
     return option
+
+
+def _not_in_the_voting_branch() -> ValidationError:
+    return ValidationError(
+        {"member_number": _("No member of the voting branch has this membership number.")},
+        code="candidate",
+    )
+
+
+def _may_stand(vote: Vote, member: Member) -> bool:
+    return vote.branch.is_national or member.branch_id == vote.branch_id
+
+
+def _candidate(vote: Vote, number: str) -> Member:
+    """The member of the voting branch with this number; looked up in that branch only."""
+    members = Member.objects.filter(number=number.strip().upper())
+    if not vote.branch.is_national:
+        members = members.filter(branch_id=vote.branch_id)
+    member = members.first()
+    if member is None:
+        raise _not_in_the_voting_branch()
+    return member
 
 
 def remove_option(*, actor: User, option: VoteOption) -> None:
@@ -145,6 +192,9 @@ def schedule_vote(*, actor: User, vote: Vote) -> Vote:
             raise ValidationError(_("There must be more candidates than seats."))
         if vote.closes_at <= timezone.now():
             raise ValidationError(_("The closing time has already passed."))
+        problems = tellers_ready(vote, list(vote.tellers.all()))
+        if problems:
+            raise ValidationError(problems)
         vote.status = VoteStatus.SCHEDULED
         vote.save(update_fields=["status"])
         record_vote_access(actor=actor, action=VoteAction.SCHEDULE, vote=vote)
@@ -170,25 +220,54 @@ def cancel_vote(*, actor: User, vote: Vote) -> Vote:
 
 
 def open_vote(vote_id: int) -> bool:
-    """Open a scheduled vote whose time has come and freeze its roll. True if this call did.
+    """Open a scheduled vote whose time has come: freeze its roll and make its key. True if
+    this call opened it.
 
-    The conditional UPDATE is the claim: two workers (or a worker and the officer's
-    "schedule" click) never both open it, so the roll is written once.
+    The key (votes.sealing): only its public key is stored; each teller's share is sealed
+    to her key sheet. A vote whose tellers are not all ready does not open (its returning
+    officer is told, once) until they are; the clock tries again every minute.
+    The row lock is the claim: two workers (or a worker and the officer's "schedule"
+    click) never both open it, so the roll and the key are made once.
     """
+    from union.notifications.services import notify_member
+
     now = timezone.now()
     with transaction.atomic():
-        claimed = Vote.objects.filter(
-            pk=vote_id, status=VoteStatus.SCHEDULED, opens_at__lte=now
-        ).update(status=VoteStatus.OPEN)
-        if not claimed:
+        vote = (
+            Vote.objects.select_for_update(of=("self",))
+            .select_related("branch", "returning_officer")
+            .filter(pk=vote_id, status=VoteStatus.SCHEDULED, opens_at__lte=now)
+            .first()
+        )
+        if vote is None:
             return False
-        vote = Vote.objects.select_related("branch").get(pk=vote_id)
+        tellers = list(vote.tellers.all())
+        if tellers_ready(vote, tellers):
+            notify_member(
+                member=vote.returning_officer,
+                kind="vote_tellers",
+                dedupe_key=f"vote-tellers:{vote.pk}",
+                context={},
+            )
+            return False
+        key = sealing.make_vote_key(
+            public_id=vote.public_id,
+            teller_keys={t.number: bytes(t.public_key or b"") for t in tellers},
+            needed=vote.shares_needed,
+        )
+        for teller in tellers:
+            teller.sealed_share = key.sealed_shares[teller.number]
+        Teller.objects.bulk_update(tellers, ["sealed_share"])
         members = eligible_members(vote.branch).values_list("pk", flat=True)
         VoteRoll.objects.bulk_create(
             [VoteRoll(vote_id=vote_id, member_id=pk) for pk in members.iterator()],
             batch_size=5000,
         )
         count = VoteRoll.objects.filter(vote_id=vote_id).count()
-        Vote.objects.filter(pk=vote_id).update(eligible_count=count)
+        vote.status = VoteStatus.OPEN
+        vote.eligible_count = count
+        vote.public_key = key.public_key
+        vote.receipt_salt = os.urandom(receipts.SALT_BYTES)
+        vote.save(update_fields=["status", "eligible_count", "public_key", "receipt_salt"])
         record_vote_access(actor=None, action=VoteAction.OPEN, vote=vote, rows=count)
     return True

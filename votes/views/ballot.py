@@ -81,11 +81,7 @@ def ballot_steps(
             return render(
                 request,
                 "votes/receipt.html",
-                {
-                    **context,
-                    "code": receipts.display(code),
-                    "fingerprint": receipts.fingerprint(receipts.receipt_hash(code)),
-                },
+                {**context, "code": receipts.display(code)},
             )
         return render(request, "votes/ballot.html", {**context, "form": form})
     if step == "review":
@@ -135,7 +131,12 @@ def vote_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "votes/list.html",
-        {"open_votes": open_votes, "upcoming": upcoming, "finished": finished},
+        {
+            "open_votes": open_votes,
+            "upcoming": upcoming,
+            "finished": finished,
+            "key_sheets": list(selectors.key_sheets_for(member)[:20]),
+        },
     )
 
 

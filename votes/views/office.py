@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,9 +21,9 @@ from union.permissions import Perm
 from union.views.guards import OfficeRequest, office_view
 from votes import selectors
 from votes.audit import VoteAction
-from votes.forms import OptionForm, VoteForm
+from votes.forms import OptionForm, TellerForm, VoteForm
 from votes.models import Vote, VoteStatus
-from votes.services import counting, drafting
+from votes.services import counting, drafting, tellers
 from votes.services.common import record_vote_access
 
 
@@ -75,6 +76,7 @@ def office_vote_new(request: OfficeRequest) -> HttpResponse:
                     role=data["role"],
                     term_starts_on=data["term_starts_on"],
                     term_ends_on=data["term_ends_on"],
+                    shares_needed=data["shares_needed"],
                 ),
             )
         except ValidationError as exc:
@@ -91,23 +93,38 @@ def office_vote_new(request: OfficeRequest) -> HttpResponse:
 @office_view(Perm.MANAGE_VOTES)
 def office_vote_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
     vote = _manageable(request, public_id)
-    option_form = OptionForm(request.POST or None) if vote.status == VoteStatus.DRAFT else None
+    option_form = (
+        OptionForm(request.POST if request.POST.get("action") == "add_option" else None)
+        if vote.status == VoteStatus.DRAFT
+        else None
+    )
+    before_opening = vote.status in tellers.BEFORE_OPENING
+    teller_form = TellerForm(request.POST if request.POST.get("action") == "add_teller" else None)
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
+            if action == "add_teller" and before_opening and teller_form.is_valid():
+                number = teller_form.cleaned_data["member_number"].strip().upper()
+                person = Member.objects.filter(number=number).select_related("branch").first()
+                if person is None:
+                    raise ValidationError(_("No member with this number."))
+                tellers.add_teller(actor=request.user, vote=vote, member=person)
+                return redirect("votes:office_detail", public_id=vote.public_id)
+            if action in ("remove_teller", "reset_sheet"):
+                teller = get_object_or_404(vote.tellers, number=request.POST.get("number"))
+                if action == "remove_teller":
+                    tellers.remove_teller(actor=request.user, teller=teller)
+                else:
+                    tellers.reset_key_sheet(actor=request.user, teller=teller)
+                return redirect("votes:office_detail", public_id=vote.public_id)
             if action == "add_option" and option_form is not None and option_form.is_valid():
                 data = option_form.cleaned_data
-                candidate = None
-                if data["member_number"]:
-                    candidate = Member.objects.filter(number=data["member_number"].upper()).first()
-                    if candidate is None:
-                        raise ValidationError(_("No member with this number."))
                 drafting.add_option(
                     actor=request.user,
                     vote=vote,
                     label=data["label"],
                     statement=data["statement"],
-                    member=candidate,
+                    member_number=data["member_number"],
                 )
                 return redirect("votes:office_detail", public_id=vote.public_id)
             if action == "remove_option":
@@ -121,13 +138,17 @@ def office_vote_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
                 messages.success(request, _("The vote is cancelled."))
             elif action == "recount":
                 counting.recount_vote(actor=request.user, vote=vote)
-            if action != "add_option":
+            if action not in ("add_option", "add_teller"):
                 return redirect("votes:office_detail", public_id=vote.public_id)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            if action != "add_option":
+            if action == "add_teller":
+                teller_form.add_error("member_number", exc)
+            else:
+                messages.error(request, " ".join(exc.messages))
+            if action not in ("add_option", "add_teller"):
                 return redirect("votes:office_detail", public_id=vote.public_id)
     vote.refresh_from_db()
+    tellers_here = list(selectors.tellers_of(request.user, vote))
     return render(
         request,
         "votes/office_detail.html",
@@ -135,6 +156,10 @@ def office_vote_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
             "vote": vote,
             "options": vote.options.select_related("member"),
             "option_form": option_form,
+            "tellers": tellers_here,
+            "teller_form": teller_form if before_opening else None,
+            "tellers_waiting": tellers.tellers_ready(vote, tellers_here) if before_opening else [],
+            "embedded": connection.vendor == "sqlite",
             "turnout": vote.marks.count(),
             "tallies": vote.tallies.select_related("branch"),
         },

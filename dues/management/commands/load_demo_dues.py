@@ -68,8 +68,14 @@ class Command(BaseCommand):
         if treasurer is None or treasurer.member.user is None:
             return
         actor = treasurer.member.user
+        operator = next(iter(branch.mobile_money_providers), "")  # mobile money, if set up
         receipt = 0
-        members = Member.objects.filter(branch=branch, status=MemberStatus.ACTIVE).order_by("id")
+        # Not the treasurer's own dues: another officer would have to take those.
+        members = (
+            Member.objects.filter(branch=branch, status=MemberStatus.ACTIVE)
+            .exclude(user=actor)
+            .order_by("id")
+        )
         for member in members:
             roll = rng.random()
             if roll < 0.5:
@@ -84,10 +90,10 @@ class Command(BaseCommand):
                 member=member,
                 amount=monthly * months_paid,
                 currency=branch.currency,
-                method=Method.CASH if rng.random() < 0.8 else Method.MOBILE_MONEY,
+                method=Method.MOBILE_MONEY if operator and rng.random() >= 0.8 else Method.CASH,
                 receipt_number=f"{branch.code}-{receipt:04d}",
                 paid_on=today - timedelta(days=rng.randint(0, 40)),
-                provider="Orange Money",
+                provider=operator,
                 external_id=f"OM{branch.code}{receipt:06d}",
             )
         # One large advance payment, waiting for a second officer to confirm it.

@@ -29,6 +29,8 @@ BRANCHES = [
     ("SEG", "Ségou", "Région de Ségou", "XOF", "Africa/Bamako", ["fr"]),
     ("JHB", "Johannesburg", "Gauteng", "ZAR", "Africa/Johannesburg", ["en", "zu"]),
 ]
+# The mobile-money operators each branch takes dues through.
+OPERATORS = {"XOF": ["Orange Money", "Moov Money", "Wave"], "ZAR": ["MTN MoMo", "Vodacom M-Pesa"]}
 
 # What the public may know: invented numbers and addresses, as a branch would give them.
 PUBLIC_CONTACT = {
@@ -120,6 +122,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo union already present; nothing changed.")
         call_command("load_demo_votes", stdout=self.stdout)
         call_command("load_demo_dues", stdout=self.stdout)  # plans, charges, cash
+        call_command("load_demo_crisis", stdout=self.stdout)  # rotas, call-outs
+        call_command("load_demo_welfare", stdout=self.stdout)  # funds, committees, requests
         call_command("load_demo_cms", stdout=self.stdout)  # the public site, en and fr
         self._print_logins()
 
@@ -147,6 +151,7 @@ class Command(BaseCommand):
                     "time_zone": tz,
                     "languages": langs,
                     "parent": national,
+                    "mobile_money_providers": OPERATORS[currency],
                 },
             )
             branches.append(branch)

@@ -3,6 +3,11 @@
 Rotation: generate a key, put it FIRST in FIELD_ENCRYPTION_KEYS (keep the old ones after
 it), restart, run this command; then the old keys can be removed from the list.
 Works in batches, each in its own transaction, so it can be stopped and run again.
+
+On PostgreSQL the append-only tables accept the re-encryption only from the key-rotation
+role (union.append_only.ROTATION_ROLE): run this command connected as that role, or as a
+login that may SET ROLE to it, never with the application's own credentials
+(docs/deploy.md, "Rotating keys").
 """
 
 from __future__ import annotations
@@ -10,10 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from union import crypto
+from union import append_only, crypto
 from union.crypto import EncryptedTextField
 
 BATCH = 1000
@@ -23,6 +28,8 @@ class Command(BaseCommand):
     help = "Re-encrypt sensitive fields under the newest FIELD_ENCRYPTION_KEYS key."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor == "postgresql":
+            self._check_rotation_role()
         total = 0
         for model in apps.get_models():
             fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
@@ -42,10 +49,12 @@ class Command(BaseCommand):
         last = None
         done = 0
         while True:
-            with transaction.atomic(), connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    # Lets the append-only triggers accept this re-encryption (same values).
-                    cursor.execute("SET LOCAL solidaire.rewrap_keys = 'on'")
+            with (
+                transaction.atomic(),
+                append_only.lifted("rotate_field_keys"),
+                connection.cursor() as cursor,
+            ):
+                self._become_rotation_role(cursor)
                 where = f"WHERE {pk} > %s " if last is not None else ""
                 cursor.execute(
                     f"SELECT {pk}, {cols} FROM {table} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608
@@ -53,6 +62,7 @@ class Command(BaseCommand):
                 )
                 rows = cursor.fetchall()
                 if not rows:
+                    self._stop_being_rotation_role(cursor)
                     return done
                 sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
                 for row in rows:
@@ -61,5 +71,31 @@ class Command(BaseCommand):
                         f"UPDATE {table} SET {sets} WHERE {pk} = %s",  # noqa: S608
                         [*values, row[0]],
                     )
+                self._stop_being_rotation_role(cursor)
                 last = rows[-1][0]
                 done += len(rows)
+
+    def _check_rotation_role(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s",
+                [append_only.ROTATION_ROLE],
+            )
+            row = cursor.fetchone()
+        if row is None or not row[0]:
+            raise CommandError(
+                f"Run this command as the database role {append_only.ROTATION_ROLE} (or a login "
+                "allowed to SET ROLE to it): the append-only tables refuse anyone else. "
+                "See docs/deploy.md, 'Rotating keys'."
+            )
+
+    def _become_rotation_role(self, cursor: Any) -> None:
+        """The append-only triggers let this re-encryption (same values) through for the
+        key-rotation role only. SET LOCAL: it ends with the batch's transaction."""
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL ROLE {append_only.ROTATION_ROLE}")
+
+    def _stop_being_rotation_role(self, cursor: Any) -> None:
+        # Within an outer transaction (a test's), SET LOCAL would outlast the batch.
+        if connection.vendor == "postgresql":
+            cursor.execute("RESET ROLE")

@@ -1,5 +1,9 @@
 """Demo votes (idempotent): an open motion in Bamako, and a closed national board
-election with its STV count published. Run after load_demo."""
+election with its STV count published. Run after load_demo.
+
+Each vote has three tellers (the national coordinator, Bamako's secretary and a national
+board member), whose key sheets are made here and printed once: the server keeps none,
+so the open motion can only be counted with the words printed when it was made."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from django.utils import timezone
 
 from union.models import Branch, Member, Role, RoleAssignment
 from votes.models import Vote, VoteKind, VoteStatus
-from votes.services import casting, counting, drafting
+from votes.services import casting, counting, drafting, tellers, unsealing
 
 # In French, the working language of the Bamako branch and of the national level.
 MOTION = "Motion : ouvrir un deuxième centre d'accueil à Bamako"
@@ -38,6 +42,17 @@ class Command(BaseCommand):
             return
         user = officer.member.user
         assert user is not None  # noqa: S101 - filtered above
+        self.tellers = [
+            assignment.member
+            for assignment in RoleAssignment.objects.filter(
+                role__in=[Role.SECRETARY, Role.NATIONAL_BOARD],
+                branch__in=[bamako, national],
+                member__user__isnull=False,
+            )
+            .exclude(member=officer.member)
+            .select_related("member__user", "member__branch")
+            .order_by("role")[:2]
+        ]
         now = timezone.now()
         if not Vote.objects.filter(title=MOTION).exists():
             with transaction.atomic():
@@ -55,6 +70,7 @@ class Command(BaseCommand):
                         quorum_percent=20,
                     ),
                 )
+                self._key_sheets(user, motion)
                 drafting.schedule_vote(actor=user, vote=motion)
             self.stdout.write(self.style.SUCCESS(f"Open motion in Bamako: {motion.public_id}"))
         if not Vote.objects.filter(title=ELECTION).exists():
@@ -88,6 +104,7 @@ class Command(BaseCommand):
                     statement=f"{candidate.branch.name}.",
                     member=candidate,
                 )
+            sheets = self._key_sheets(user, election)
             drafting.schedule_vote(actor=user, vote=election)
         election.refresh_from_db()
         voters = list(election.roll.select_related("member")[:120])
@@ -105,8 +122,32 @@ class Command(BaseCommand):
             closes_at=now - timedelta(minutes=1), opens_at=now - timedelta(days=10)
         )
         counting.claim_due_closures()
-        status = counting.count_vote(election.pk)
+        election.refresh_from_db()
+        # Tellers 1 and 2 type their sheets at the count; the box opens and it is counted.
+        status = unsealing.open_ballot_box(
+            actor=user, vote=election, sheets={1: sheets[1], 2: sheets[2]}
+        )
         if status == VoteStatus.PUBLISHED:
             self.stdout.write(
                 self.style.SUCCESS(f"Published national board election: {election.public_id}")
             )
+
+    def _key_sheets(self, user: Any, vote: Vote) -> dict[int, str]:
+        """Three tellers, each making and confirming a key sheet; the words are printed."""
+        for member in self.tellers:
+            tellers.add_teller(actor=user, vote=vote, member=member)
+        words = {}
+        self.stdout.write(f"Demo key sheets for {vote.title!r} (shown once, kept nowhere):")
+        for teller in vote.tellers.select_related("member__user"):
+            teller_user = teller.member.user
+            sheet = tellers.make_key_sheet(actor=teller_user, vote=vote)  # type: ignore[arg-type]
+            words[teller.number] = " ".join(sheet.words("english"))
+            tellers.confirm_key_sheet(
+                actor=teller_user,  # type: ignore[arg-type]
+                vote=vote,
+                words=words[teller.number],
+            )
+            self.stdout.write(
+                f"  teller {teller.number} ({teller.member.number}): {words[teller.number]}"
+            )
+        return words

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('union', '0008_votes_move_to_their_app'),
+        ('union', '0014_background_jobs'),
     ]
 
     operations = [

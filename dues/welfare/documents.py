@@ -1,0 +1,89 @@
+"""Supporting documents: what a file really is (by its bytes), and its encryption at rest.
+
+A name or a browser's content type proves nothing; the first bytes do. Only PDF and the
+common photo formats are accepted, and images must open as images. The bytes are then
+encrypted with the field keys (union.crypto) before they touch the disk, so a copied
+media directory reveals nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from io import BytesIO
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from union.crypto import fernet
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PER_APPLICATION = 10
+
+
+@dataclass(frozen=True)
+class Checked:
+    content: bytes
+    content_type: str
+    sha256: str
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": "pdf", "image/png": "png", "image/webp": "webp"}.get(
+            self.content_type, "jpg"
+        )
+
+
+def sniff(content: bytes) -> str:
+    """The content type the bytes show, or "" when they are none of those accepted."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return ""
+
+
+def _image_opens(content: bytes) -> bool:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(content)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def check(content: bytes) -> Checked:
+    """Accept a PDF or a photo; raise a translated ValidationError for anything else."""
+    if not content:
+        raise ValidationError(_("The file is empty."), code="empty")
+    if len(content) > MAX_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(size)s MB.") % {"size": MAX_BYTES // (1024 * 1024)},
+            code="too_large",
+        )
+    content_type = sniff(content)
+    ok = bool(content_type) and (
+        b"%%EOF" in content[-2048:] if content_type == "application/pdf" else _image_opens(content)
+    )
+    if not ok:
+        raise ValidationError(
+            _("Send a PDF or a photo (JPEG, PNG or WebP). This file is neither."),
+            code="file_type",
+        )
+    return Checked(
+        content=content, content_type=content_type, sha256=hashlib.sha256(content).hexdigest()
+    )
+
+
+def encrypt(content: bytes) -> bytes:
+    return fernet().encrypt(content)
+
+
+def decrypt(token: bytes) -> bytes:
+    return fernet().decrypt(token)

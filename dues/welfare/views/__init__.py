@@ -1,0 +1,2 @@
+"""Welfare screens: the member's (apply, follow, the funds' figures) and the office's
+(committee queue and decisions, the treasurer's payments, funds and their rules)."""

@@ -1,0 +1,198 @@
+"""Opening the ballot box at the count: k tellers type their key sheets' words into one
+form, and the sealed ballots become the ballots that are counted and published.
+
+Nothing the tellers type is kept: the words, their shares, the vote's secret and its
+private key live in the memory of the one request that opens the box, and are dropped
+when it ends. Wrong words change nothing and say which sheet is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from nacl.public import PrivateKey, SealedBox
+
+from votes import sealing
+from votes.audit import VoteAction
+from votes.counting.profile import BallotError, check_ranking
+from votes.models import Ballot, SealedBallot, Teller, Vote, VoteKind, VoteStatus
+from votes.services.common import record_vote_access, require_manage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+INSERT_BATCH = 5000
+
+
+def _check_sheets(
+    vote: Vote, tellers: dict[int, Teller], sheets: dict[int, str]
+) -> dict[int, bytes]:
+    """Each teller's typed words, checked against the public key of the sheet she
+    confirmed. Raises a ValidationError naming each wrong field (teller_<number>)."""
+    errors: dict[str, list[str]] = {}
+    seeds: dict[int, bytes] = {}
+    for number, words in sheets.items():
+        if not words.strip():
+            continue
+        teller = tellers.get(number)
+        try:
+            seed = sealing.seed_from_words(words)
+        except sealing.SheetError as exc:
+            errors[f"teller_{number}"] = [str(exc)]
+            continue
+        if (
+            teller is None
+            or teller.public_key is None
+            or sealing.sheet_public_key(seed, vote.public_id) != bytes(teller.public_key)
+        ):
+            errors[f"teller_{number}"] = [
+                _("These words are a key sheet, but not this teller's sheet for this vote.")
+            ]
+            continue
+        seeds[number] = seed
+    if errors:
+        raise ValidationError(errors)
+    if len(seeds) < vote.shares_needed:
+        raise ValidationError(
+            ngettext(
+                "%(k)s key sheets are needed to open the ballot box; %(n)s was entered.",
+                "%(k)s key sheets are needed to open the ballot box; %(n)s were entered.",
+                len(seeds),
+            )
+            % {"k": vote.shares_needed, "n": len(seeds)}
+        )
+    return seeds
+
+
+def _valid(vote: Vote, numbers: set[int], choices: list[int]) -> bool:
+    """What parse_choices accepted when the ballot was cast, checked again: anyone holding
+    the public key could seal a ballot, so a sealed ballot proves nothing by itself."""
+    if any(c not in numbers for c in choices) or len(set(choices)) != len(choices):
+        return False
+    if vote.kind in (VoteKind.MOTION, VoteKind.SINGLE):
+        return len(choices) == 1
+    if vote.kind == VoteKind.APPROVAL:
+        return choices == sorted(choices)
+    try:
+        return bool(choices) and list(check_ranking(choices, max(numbers))) == choices
+    except BallotError:
+        return False
+
+
+def unseal_ballots(vote: Vote, private_key: PrivateKey) -> tuple[int, int]:
+    """Open every sealed ballot of the vote, write the ballots in random order, delete the
+    sealed ones that opened. Returns (opened, left sealed). Runs inside the caller's
+    transaction: the ballots appear all at once, with one transaction id, and their
+    order on disk is a shuffle that has nothing to do with the order they were cast in.
+
+    A sealed ballot that does not open, or holds what no ballot form could send, stays
+    sealed: the count sees it and holds the result back (votes.results.count_problems).
+    """
+    box = SealedBox(private_key)
+    numbers = set(vote.options.values_list("number", flat=True))
+    opened: list[tuple[list[int], str]] = []
+    left: list[uuid.UUID] = []
+    rows = SealedBallot.objects.filter(vote=vote).values_list("id", "sealed")
+    for pk, sealed in rows.iterator(chunk_size=INSERT_BATCH):
+        try:
+            choices, receipt = sealing.open_ballot(box, bytes(sealed))
+        except sealing.BadBallot:
+            left.append(pk)
+            continue
+        if not _valid(vote, numbers, choices):
+            left.append(pk)
+            continue
+        opened.append((choices, receipt.hex()))
+    secrets.SystemRandom().shuffle(opened)
+    _write_ballots(vote, opened)
+    SealedBallot.objects.filter(vote=vote).exclude(pk__in=left).delete()
+    return len(opened), len(left)
+
+
+_BALLOT_COPY_SQL = f"COPY {Ballot._meta.db_table} (id, vote_id, choices, receipt_hash) FROM STDIN"
+
+
+def _write_ballots(vote: Vote, ballots: list[tuple[list[int], str]]) -> None:
+    """Insert in the order given. PostgreSQL: COPY (a 100,000-ballot box opens in a third
+    less time than through bulk_create); SQLite: bulk_create."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, cursor.cursor.copy(_BALLOT_COPY_SQL) as copy:
+            for choices, receipt in ballots:
+                copy.write_row((uuid.uuid4(), vote.pk, json.dumps(choices), receipt))
+        return
+    Ballot.objects.bulk_create(
+        [
+            Ballot(id=uuid.uuid4(), vote_id=vote.pk, choices=choices, receipt_hash=receipt)
+            for choices, receipt in ballots
+        ],
+        batch_size=INSERT_BATCH,
+    )
+
+
+def open_ballot_box(*, actor: User, vote: Vote, sheets: dict[int, str]) -> str:
+    """The tellers' key sheets (teller number -> the words she typed; blank ones are
+    skipped) open the ballot box of a closed vote, then the vote is counted as any other
+    (counting.count_vote). Returns the status it ends in.
+
+    Wrong words, or too few sheets, raise a translated ValidationError and change nothing.
+    Side effects: the tellers' sealed shares are deleted; an audit row; those of
+    count_vote; on SQLite, the file is compacted so that no freed page keeps a sealed
+    ballot or share (VACUUM, then the WAL is emptied).
+    """
+    from votes.services.counting import count_vote
+
+    require_manage(actor, vote)
+    if vote.status != VoteStatus.TELLERS:
+        raise ValidationError(_("This vote's ballot box is not waiting to be opened."))
+    tellers = {t.number: t for t in vote.tellers.all()}
+    seeds = _check_sheets(vote, tellers, sheets)
+    with transaction.atomic():
+        vote = Vote.objects.select_for_update(of=("self",)).select_related("branch").get(pk=vote.pk)
+        if vote.status != VoteStatus.TELLERS or vote.public_key is None:
+            raise ValidationError(_("This vote's ballot box is not waiting to be opened."))
+        shares = []
+        for number, seed in seeds.items():
+            sealed_share = tellers[number].sealed_share
+            if sealed_share is None:
+                raise ValidationError(_("This vote's ballot box is not waiting to be opened."))
+            shares.append(
+                sealing.open_share(seed=seed, public_id=vote.public_id, sealed=bytes(sealed_share))
+            )
+        try:
+            private_key = sealing.recover_vote_key(
+                public_id=vote.public_id, public_key=bytes(vote.public_key), shares=shares
+            )
+        except sealing.SheetError as exc:
+            raise ValidationError(str(exc)) from None
+        del shares, seeds
+        opened, _left = unseal_ballots(vote, private_key)
+        del private_key
+        # The shares have done their work: no sheet found later opens anything left here.
+        Teller.objects.filter(vote=vote).update(sealed_share=None)
+        vote.status = VoteStatus.COUNTING
+        vote.unsealed_at = timezone.now()
+        vote.save(update_fields=["status", "unsealed_at"])
+        record_vote_access(actor=actor, action=VoteAction.UNSEAL, vote=vote, rows=opened)
+    status = count_vote(vote.pk)
+    compact_embedded_database()
+    return status
+
+
+def compact_embedded_database() -> None:
+    """SQLite (the embedded default) keeps freed pages in its file, and every write in its
+    WAL until a checkpoint. secure_delete (set on every connection, votes.apps) zeroes
+    what is deleted; VACUUM rewrites the file; the checkpoint empties the WAL. Nothing to
+    do on PostgreSQL, where only sealed ballots ever existed before the count."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
