@@ -34,6 +34,7 @@ def standing_label(code: str) -> str:
     return str(Standing(code).label) if code in Standing.values else ""
 
 
+@register.filter
 def percent_bp(basis_points: int | None) -> str:
     """{{ rule.share_bp|percent_bp }}: 2050 basis points as "20.5" (without the % sign)."""
     if basis_points is None:

@@ -307,7 +307,7 @@ def test_closing_the_cash_book_totals_cash_per_officer(treasurer, secretary, awa
         external_id="OM1",
     )  # fmt: skip
     waiting = pay(second, awa, THRESHOLD + 1, "R5")
-    with pytest.raises(ValidationError, match="wait for a second officer"):
+    with pytest.raises(ValidationError, match="for a second officer"):
         cashbook.close_cash_book(actor=treasurer.user, branch=bamako, day=today)
     ledger.confirm_payment(actor=secretary.user, entry=waiting)
 

@@ -25,9 +25,9 @@ def _outside_details(html: str) -> str:
 
 
 def _details(html: str) -> str:
-    found = re.search(r"<details.*?</details>", html, re.S)
-    assert found is not None, "no disclosure"
-    return found.group(0)
+    found = re.findall(r"<details.*?</details>", html, re.S)
+    assert found, "no disclosure"
+    return "\n".join(found)
 
 
 @pytest.fixture
