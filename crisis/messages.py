@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crisis.models import DispatchRole, Urgency
 from union import registry
@@ -104,9 +105,12 @@ def _reply(ctx: dict[str, Any]) -> tuple[str, str]:
 
 def _sweep_stalled(ctx: dict[str, Any]) -> tuple[str, str]:
     subject = _("%(site)s: alerts are not moving on") % {"site": settings.SITE_NAME}
-    body = _(
+    body = ngettext(
+        "Unanswered alerts have not been passed on for %(minutes)s minute. Watch open "
+        "call-outs by hand and tell the technical team.",
         "Unanswered alerts have not been passed on for %(minutes)s minutes. Watch open "
-        "call-outs by hand and tell the technical team."
+        "call-outs by hand and tell the technical team.",
+        int(ctx["minutes"]),
     ) % {"minutes": ctx["minutes"]}
     return subject, body
 
@@ -136,11 +140,22 @@ def _coverage(ctx: dict[str, Any]) -> tuple[str, str]:
         # The first gap is a datetime in the branch's zone: named in the reader's language.
         first = dateformat.format(ctx["first"], "D j H:i") if ctx.get("first") else ""
         parts.append(
-            _("%(gaps)s gap(s) in the next 7 days, the first on %(first)s.")
+            ngettext(
+                "%(gaps)s gap in the next 7 days, on %(first)s.",
+                "%(gaps)s gaps in the next 7 days, the first on %(first)s.",
+                int(ctx["gaps"]),
+            )
             % {"gaps": ctx["gaps"], "first": first}
         )
     if ctx["unreachable"]:
-        parts.append(_("%(unreachable)s responder(s) on the rota cannot get alerts.") % ctx)
+        parts.append(
+            ngettext(
+                "%(unreachable)s responder on the rota cannot get alerts.",
+                "%(unreachable)s responders on the rota cannot get alerts.",
+                int(ctx["unreachable"]),
+            )
+            % ctx
+        )
     return subject, _("Crisis rota:") + " " + " ".join(parts)
 
 

@@ -13,7 +13,7 @@ from django.http.response import HttpResponseBase
 from django.middleware import locale
 from django.utils import translation
 from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp import DEVICE_ID_SESSION_KEY
 
 SESSION_LANGUAGE_KEY = "member_language"
@@ -94,7 +94,11 @@ class SessionGuardMiddleware:
                 auth.logout(request)
                 messages.info(
                     request,
-                    _("You were signed out after %(minutes)d minutes without activity.")
+                    ngettext(
+                        "You were signed out after %(minutes)d minute without activity.",
+                        "You were signed out after %(minutes)d minutes without activity.",
+                        minutes,
+                    )
                     % {"minutes": minutes},
                 )
                 return redirect_to_login(request.get_full_path())

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -100,7 +101,13 @@ def alert_publish(request: OfficeRequest, public_id: Any) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Published and sent to %(n)s members.") % {"n": sent})
+        messages.success(
+            request,
+            ngettext(
+                "Published and sent to %(n)s member.", "Published and sent to %(n)s members.", sent
+            )
+            % {"n": sent},
+        )
     return redirect("crisis:alert_detail", alert.public_id)
 
 

@@ -66,7 +66,10 @@ def test_a_large_register_is_previewed_then_imported_by_the_worker(
         client.post(page, {"confirm": "1"})
     done = client.get(page).content.decode()
 
-    assert "Imported: 1 new members, 0 updated (0 status changes). 1 rows with errors" in done
+    assert (
+        "Imported: 1 new member, 0 updated, 0 status changes. 1 row with errors was not imported."
+        in done
+    )
     assert Member.objects.filter(working_name="Aminata").count() == 1
     assert AuditEvent.objects.filter(action=AuditAction.MEMBER_IMPORT).count() == 1
     job.refresh_from_db()

@@ -21,6 +21,7 @@ from union.imports import export_jobs, jobs
 from union.models import ImportJob, ImportJobStatus
 from union.permissions import Perm
 from union.views.guards import office_view
+from union.views.transfer import import_summary
 
 REFRESH_SECONDS = 3
 
@@ -100,6 +101,9 @@ def import_job(request: HttpRequest, public_id: str) -> HttpResponse:
         "more_valid": max(0, job.preview.get("valid", 0) - len(valid)),
         "refresh": REFRESH_SECONDS if job.running else 0,
         "statuses": ImportJobStatus,
+        "summary": import_summary(SimpleNamespace(**job.result))
+        if job.status == ImportJobStatus.DONE
+        else "",
     }
     response = render(request, "office/import_job.html", context)
     response["Cache-Control"] = "no-store"

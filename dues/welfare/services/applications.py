@@ -27,6 +27,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dues import money
 from dues import selectors as dues_selectors
@@ -144,9 +145,12 @@ def check_rules(application: WelfareApplication, *, amount: int, day: date, rule
         paid = selectors.paid_months(member)
         if paid < rule.waiting_months:
             raise ValidationError(
-                _(
+                ngettext(
+                    "This fund helps members who have paid %(months)s month of dues; "
+                    "%(paid)s paid so far.",
                     "This fund helps members who have paid %(months)s months of dues; "
-                    "%(paid)s paid so far."
+                    "%(paid)s paid so far.",
+                    rule.waiting_months,
                 )
                 % {"months": rule.waiting_months, "paid": paid},
                 code="waiting",
