@@ -113,14 +113,15 @@ def test_every_plural_has_both_french_forms(catalog):
     assert incomplete == []
 
 
-# French puts a (no-break) space before a colon: "Numéro de membre : 12". A colon that
-# ends a phrase in the French text must have one; quoted input formats (« 12: 3 1 2 »)
-# and times (9:00) are not phrases.
-COLON_WITHOUT_SPACE = re.compile(r"(?<=[^\s\u00a0\u202f]):(?=[\s\u00a0]|$)")
+# French puts a (no-break) space before a colon, a semicolon, a question and an
+# exclamation mark: "Numéro de membre : 12", "Comment vous joindre ?". Each that ends a
+# phrase in the French text must have one; quoted input formats (« 12: 3 1 2 »), times
+# (9:00) and addresses (?q=) are not phrases.
+COLON_WITHOUT_SPACE = re.compile(r"(?<=[^\s\u00a0\u202f])[:;?!](?=[\s\u00a0»)]|$)")
 QUOTED = re.compile(r"«[^»]*»|\"[^\"]*\"")
 
 
-def test_french_puts_a_space_before_a_colon(catalog):
+def test_french_puts_a_space_before_colons_and_question_marks(catalog):
     wrong = []
     for entry in catalog:
         if entry.obsolete:
@@ -133,9 +134,10 @@ def test_french_puts_a_space_before_a_colon(catalog):
 
 
 TEMPLATES = CATALOG.parents[3] / "templates"
-# "{% translate "Code" %}: ..." puts an English colon after the French word.
+# "{% translate "Code" %}: ..." puts an English colon after the French word (and the
+# same for ; ? !): the punctuation belongs inside the translated text.
 COLON_AFTER_TRANSLATION = re.compile(
-    r"(?:\{% translate \"[^\"]*\" %\}|\{% endblocktranslate %\}) ?:"
+    r"(?:\{% translate \"[^\"]*\" %\}|\{% endblocktranslate %\}) ?[:;?!]"
 )
 
 
