@@ -127,6 +127,9 @@ class WaiverForm(forms.Form):
     )
 
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        # It shares the member's page with the payment form: its own ids, so that each
+        # label names one field ("Amount" twice would label both boxes).
+        kwargs.setdefault("auto_id", "waiver_%s")
         super().__init__(*args, **kwargs)
         self.fields["amount"] = AmountField(
             label=_("Amount to waive (%(currency)s)") % {"currency": currency}, currency=currency

@@ -84,14 +84,34 @@ def test_cash_still_needs_its_receipt_number(client: Client, login, treasurer, b
 
 def test_a_mobile_money_payment_sent_twice_is_recorded_once(treasurer, bko_plan, member) -> None:
     first = pay(
-        treasurer, member, 1000, "", method="mobile_money", provider="Wave", external_id="W-1"
+        treasurer,
+        member,
+        1000,
+        "",
+        method="mobile_money",
+        provider="Orange Money",
+        external_id="W-1",
     )
     again = pay(
-        treasurer, member, 1000, "", method="mobile_money", provider="Wave", external_id="W-1"
+        treasurer,
+        member,
+        1000,
+        "",
+        method="mobile_money",
+        provider="Orange Money",
+        external_id="W-1",
     )
     assert again.pk == first.pk
     with pytest.raises(ValidationError):
-        pay(treasurer, member, 2000, "", method="mobile_money", provider="Wave", external_id="W-1")
+        pay(
+            treasurer,
+            member,
+            2000,
+            "",
+            method="mobile_money",
+            provider="Orange Money",
+            external_id="W-1",
+        )
 
 
 def test_the_mobile_money_fields_show_only_for_mobile_money(
@@ -106,6 +126,17 @@ def test_the_mobile_money_fields_show_only_for_mobile_money(
         assert field is not None, f"{name} is not marked as a mobile-money field"
     css = Path("static/css/site.css").read_text(encoding="utf-8")
     assert ':has(input[name="method"][value="cash"]:checked) .for-mobile-money' in css
+
+
+def test_each_label_on_the_counter_names_one_field(
+    client: Client, login, treasurer, bko_plan, member
+) -> None:
+    """The payment and the waiver forms share the page: "Amount" must not label both."""
+    login(client, treasurer)
+    html = client.get(f"/dues/office/members/{member.public_id}/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'for="id_amount"' in html and 'for="waiver_amount"' in html
 
 
 def _today(member) -> str:
