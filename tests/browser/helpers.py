@@ -9,8 +9,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from tests.factories import PASSWORD
 from union.models import Member
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -142,3 +143,28 @@ def totp_code(member: Member) -> str:
         device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
     )
     return f"{code:0{device.digits}d}"
+
+
+def sign_in(page: Page, base: str, person: Member, *, second_factor: bool = True) -> None:
+    """Membership number and password, then (officers) the authenticator code, whatever the
+    language of the screens: by the fields' ids, not their labels."""
+    page.goto(f"{base}/account/login/")
+    page.locator("#id_username").fill(person.user.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    if second_factor:
+        page.locator("#token").fill(totp_code(person))
+        page.locator("main button[type=submit]").click()
+    expect(page.locator("h1")).to_be_visible()
+
+
+def check_in_french(page: Page, name: str, *, limit: int = PAGE_BUDGET) -> None:
+    """What every step of a French journey must pass: the page is in French, fits a 360 px
+    phone, passes axe (no serious or critical finding, nothing outside a landmark) and is
+    light. A screenshot is kept."""
+    page.wait_for_load_state("load")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    shot(page, name)
+    assert_fits_phone(page)
+    axe_check(page)
+    assert_light(page, limit)
