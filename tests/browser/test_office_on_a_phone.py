@@ -19,24 +19,13 @@ from playwright.sync_api import Page, expect
 from dues import money
 from dues.models import LedgerEntry
 from dues.services import ledger, plans, runs
-from tests.browser.helpers import assert_fits_phone, axe_check, shot, totp_code
+from tests.browser.helpers import assert_fits_phone, axe_check, shot, sign_in
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Branch, Member, RegistrationSource
 
 pytestmark = pytest.mark.browser
 
 LONG_NAME = "Aminata Dembélé-Traoré dite « la grande sœur du quartier »"
-
-
-def sign_in(page: Page, base: str, person: Member) -> None:
-    """Password, then the authenticator code, whatever the language of the screens."""
-    page.goto(f"{base}/account/login/")
-    page.locator("#id_username").fill(person.user.username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.locator("#token").fill(totp_code(person))
-    page.locator("main button[type=submit]").click()
-    expect(page.locator("h1")).to_be_visible()
 
 
 def visit(page: Page, url: str, name: str) -> None:
@@ -49,6 +38,8 @@ def visit(page: Page, url: str, name: str) -> None:
 
 
 def branch_with_dues(bamako: Branch, treasurer: Member) -> dict[str, Any]:
+    bamako.mobile_money_providers = ["Orange Money", "Moov Money"]
+    bamako.save(update_fields=["mobile_money_providers"])
     plans.set_dues_plan(
         actor=None,
         branch=bamako,
