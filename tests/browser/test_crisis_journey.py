@@ -15,8 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from crisis.models import Callout, CalloutStatus, Position
-from tests.browser.helpers import assert_light, axe_check, shot
-from tests.browser.test_dues_journey import sign_in
+from tests.browser.helpers import assert_light, axe_check, shot, sign_in
 from tests.crisis.conftest import crisis_officer, slot, texts_to
 from tests.factories import MemberFactory
 from union.models import Branch, ContactPreference, Role
@@ -58,7 +57,7 @@ def test_member_reports_responder_goes_coordinator_closes(
 
     # --- The member reports from a cheap phone, JavaScript off. ---
     phone = new_page(javascript=False)
-    sign_in(phone, base, reporter, officer=False)
+    sign_in(phone, base, reporter, second_factor=False)
     phone.goto(f"{base}/crisis/report/")
     expect(phone.get_by_role("heading", name="Ask the crisis team for help")).to_be_visible()
     check(phone, "report-form", javascript=False)
@@ -76,7 +75,7 @@ def test_member_reports_responder_goes_coordinator_closes(
 
     # --- The responder on duty acknowledges on her phone. ---
     duty = new_page()
-    sign_in(duty, base, responder, officer=True)
+    sign_in(duty, base, responder, second_factor=True)
     open_callout(duty, callout.code)
     expect(duty.get_by_text("Behind the Hippodrome market")).to_be_visible()
     check(duty, "callout-alerted")
@@ -90,7 +89,7 @@ def test_member_reports_responder_goes_coordinator_closes(
 
     # --- The coordinator closes it with its outcome. ---
     office = new_page()
-    sign_in(office, base, coordinator, officer=True)
+    sign_in(office, base, coordinator, second_factor=True)
     office.goto(f"{base}/crisis/office/")
     check(office, "dashboard")
     office.get_by_role("link", name=callout.code, exact=True).click()

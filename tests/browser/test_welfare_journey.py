@@ -18,8 +18,7 @@ from playwright.sync_api import Page, expect
 from dues.services import plans
 from dues.welfare.models import FundEntry, FundRule, Payout, Purpose, WelfareApplication
 from dues.welfare.services import funds
-from tests.browser.helpers import assert_light, axe_check, shot
-from tests.browser.test_dues_journey import sign_in
+from tests.browser.helpers import assert_light, axe_check, shot, sign_in
 from tests.conftest import _officer
 from tests.factories import MemberFactory
 from union.models import Branch, Member, Role
@@ -34,7 +33,7 @@ def check(page: Page, name: str) -> None:
 
 
 def decide(page: Page, base: str, decider: Member) -> None:
-    sign_in(page, base, decider, officer=True)
+    sign_in(page, base, decider, second_factor=True)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Office").click()
     page.get_by_role("link", name="Welfare: 1 application to decide").click()
     expect(page.get_by_role("heading", name="Applications to decide", level=1)).to_be_visible()
@@ -80,7 +79,7 @@ def test_a_member_applies_two_committee_members_approve_the_treasurer_pays(
 
     # --- The member asks for help on her phone. ---
     phone = new_page()
-    sign_in(phone, base, awa, officer=False)
+    sign_in(phone, base, awa, second_factor=False)
     phone.goto(f"{base}/dues/my/")
     phone.get_by_role("link", name="Help from the union (welfare)").click()
     expect(phone.get_by_role("heading", name="Help from the union", level=1)).to_be_visible()
@@ -103,7 +102,7 @@ def test_a_member_applies_two_committee_members_approve_the_treasurer_pays(
 
     # --- The treasurer pays in cash. ---
     desk = new_page()
-    sign_in(desk, base, treasurer, officer=True)
+    sign_in(desk, base, treasurer, second_factor=True)
     desk.get_by_role("navigation", name="Main").get_by_role("link", name="Office").click()
     desk.get_by_role("link", name="Welfare: 1 approved application to pay").click()
     check(desk, "to-pay")
