@@ -35,6 +35,10 @@ class Perm(StrEnum):
     IMPORT_REGISTER = "import_register"
     EXPORT_REGISTER = "export_register"
     MANAGE_ROLES = "manage_roles"
+    # Take in a member of another branch who moved to this one. The receiving branch
+    # acts alone: the sending branch is told, never asked (a member fleeing danger must
+    # not wait on the town she left).
+    MOVE_MEMBER_IN = "move_member_in"
     MANAGE_VOTES = "manage_votes"  # create and run votes, see who voted (never how)
     RUN_ASSEMBLY = "run_assembly"  # check members in to vote, enter paper ballot tallies
     # Dues. Recording and confirming are split so that cash above a branch's threshold
@@ -81,6 +85,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
+            Perm.MOVE_MEMBER_IN,
             Perm.MANAGE_VOTES,
             Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
@@ -139,6 +144,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_REGISTER,
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
+            Perm.MOVE_MEMBER_IN,
             Perm.MANAGE_VOTES,
             Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
