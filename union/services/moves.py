@@ -52,13 +52,20 @@ def check_move(*, actor: User, member: Member, to_branch: Branch) -> None:
     permissions.require(actor, Perm.MOVE_MEMBER_IN, to_branch.pk)
     if to_branch.is_national:
         raise ValidationError(
-            {"to_branch": _("Members belong to a branch, not to the national level.")},
-            code="national",
+            {
+                "to_branch": ValidationError(
+                    _("Members belong to a branch, not to the national level."), code="national"
+                )
+            }
         )
     if member.branch_id == to_branch.pk:
         raise ValidationError(
-            {"to_branch": _("This member is already in %(branch)s.") % {"branch": to_branch}},
-            code="same_branch",
+            {
+                "to_branch": ValidationError(
+                    _("This member is already in %(branch)s.") % {"branch": to_branch},
+                    code="same_branch",
+                )
+            }
         )
     if member.status not in MOVABLE_STATUSES:
         raise ValidationError(
