@@ -27,6 +27,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min, Sum
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -71,6 +72,13 @@ def latest_rate(from_currency: str, to_currency: str) -> ConversionRate | None:
 def rate_as_decimal(rate: ConversionRate) -> Decimal:
     """For display only: the fraction as a decimal (it is exact when typed as one)."""
     return (Decimal(rate.numerator) / Decimal(rate.denominator)).normalize()
+
+
+def rate_display(rate: ConversionRate) -> str:
+    """The rate in the active language's number format (0,0302 in French)."""
+    value = rate_as_decimal(rate)
+    places = max(-int(value.as_tuple().exponent), 0)
+    return formats.number_format(value, decimal_pos=places, use_l10n=True)
 
 
 def record_rate(*, actor: User, branch: Branch, to_currency: str, rate: Decimal) -> ConversionRate:
@@ -218,10 +226,10 @@ def describe_move(member: Member, to_branch: Branch) -> list[str]:
             lines.append(
                 _("Rate recorded on %(date)s: 1 %(old)s = %(rate)s %(new)s. Carried: %(amount)s.")
                 % {
-                    "date": rate.recorded_at.date().isoformat(),
+                    "date": formats.date_format(rate.recorded_at, "SHORT_DATE_FORMAT"),
                     "old": old.currency,
                     "new": new.currency,
-                    "rate": rate_as_decimal(rate),
+                    "rate": rate_display(rate),
                     "amount": money.format_money(abs(carried), new.currency),
                 }
             )

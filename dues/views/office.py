@@ -286,7 +286,7 @@ def exchange_rates(request: OfficeRequest, code: str) -> HttpResponse:
             messages.success(request, _("Exchange rate recorded."))
             return redirect("dues:exchange_rates", code=branch.code)
     rates = [
-        (currency, rate, moves.rate_as_decimal(rate) if rate else None)
+        (currency, rate, moves.rate_display(rate) if rate else None)
         for currency in currencies
         for rate in [moves.latest_rate(branch.currency, currency)]
     ]
