@@ -270,3 +270,32 @@ def test_the_screen_speaks_french(client, login, french, other_secretary, mover,
     response = client.post(reverse("union:move_in"), {"number": "BKO-999999"})
     assert response.status_code == 400
     assert "Aucun membre" in response.text and "BKO-999999" in response.text
+
+
+def test_the_list_of_moves_costs_the_same_for_one_move_or_many(
+    client, login, other_secretary, bamako, segou
+):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, other_secretary)
+    url = reverse("union:moves")
+
+    def queries() -> int:
+        with CaptureQueriesContext(db) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    _move(other_secretary, MemberFactory(branch=bamako), segou)
+    one = queries()
+    for _ in range(5):
+        _move(other_secretary, MemberFactory(branch=bamako), segou)
+    assert queries() == one
+
+
+def test_her_own_copy_of_her_data_shows_the_move(client, login, other_secretary, mover, segou):
+    _move(other_secretary, mover, segou)
+    login(client, mover)
+    response = client.get(reverse("union:my_data"))
+    assert "Your branches over time" in response.text
+    assert "Bamako" in response.text and "Ségou" in response.text

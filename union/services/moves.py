@@ -50,6 +50,7 @@ def check_move(*, actor: User, member: Member, to_branch: Branch) -> None:
     """The checks that need no lock: may this officer take this member into `to_branch`?
     Raises PermissionDenied or ValidationError (with a message to show)."""
     permissions.require(actor, Perm.MOVE_MEMBER_IN, to_branch.pk)
+    permissions.require_another_officer(actor, member)
     if to_branch.is_national:
         raise ValidationError(
             {
