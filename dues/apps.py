@@ -14,6 +14,7 @@ class DuesConfig(AppConfig):
         from cms import statistics
         from dues import messages, personal_data, selectors
         from dues.audit import DuesAction
+        from dues.services import moves
         from dues.welfare import messages as welfare_messages
         from dues.welfare import transparency
         from dues.welfare.audit import WelfareAction
@@ -50,6 +51,15 @@ class DuesConfig(AppConfig):
         # A member forgotten at her request; a member's copy of what the union holds.
         registry.register_erasure_hook(personal_data.erase_reasons)
         registry.register_personal_data(personal_data.her_dues)
+        # A member who moves branch: her account closes in the old one, opens in the new.
+        registry.register_move_step(
+            registry.MoveStep(
+                name=moves.STEP,
+                fields=moves.move_fields,
+                describe=moves.describe_move,
+                apply=moves.close_and_open,
+            )
+        )
         # Hourly, because each branch's 1st of the month starts at its own midnight.
         registry.register_periodic_job(
             "dues-monthly-run", task="dues.tasks.run_monthly_dues", schedule=crontab(minute=7)

@@ -16,3 +16,6 @@ class DuesAction(models.TextChoices):
     PLAN = "dues.plan", _("Changed a dues plan")
     CLOSE = "dues.close", _("Closed a cash book")
     EXPORT = "dues.export", _("Exported the dues ledger")
+    MOVE_OUT = "dues.move_out", _("Closed the dues account of a member who moved away")
+    MOVE_IN = "dues.move_in", _("Opened the dues account of a member who moved in")
+    EXCHANGE_RATE = "dues.exchange_rate", _("Recorded an exchange rate")

@@ -197,3 +197,19 @@ class CardPaymentForm(forms.Form):
 
 class CashBookForm(forms.Form):
     day = forms.DateField(label=_("Day"), widget=DateInput())
+
+
+class ExchangeRateForm(forms.Form):
+    """What 1 unit of the branch's currency is worth in another branch's currency."""
+
+    to_currency = forms.ChoiceField(label=_("Other currency"))
+    rate = forms.DecimalField(
+        label=_("Value of 1 unit of your currency"),
+        min_value=Decimal("0.000000000001"),
+        max_digits=12,
+        help_text=_("For example 0.0302 when 1 XOF is worth 0.0302 ZAR."),
+    )
+
+    def __init__(self, *args: Any, currencies: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_currency"].choices = [(c, c) for c in currencies]  # type: ignore[attr-defined]

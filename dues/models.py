@@ -90,6 +90,10 @@ class EntryKind(models.TextChoices):
     WAIVER = "waiver", _("Waiver")
     REFUND = "refund", _("Refund")
     REVERSAL = "reversal", _("Correction")
+    # A member's move to another branch (dues.services.moves): what she owed (or had paid
+    # ahead) in the branch she left is closed there, and what is carried opens in the new.
+    CLOSING = "closing", _("Account closed on moving branch")
+    OPENING = "opening", _("Carried from the previous branch")
 
 
 class Method(models.TextChoices):
@@ -115,6 +119,9 @@ class LedgerEntry(AppendOnlyModel):
     amount = models.BigIntegerField(_("amount"))  # minor units, signed (see above)
     currency = models.CharField(_("currency"), max_length=3)
     period = models.DateField(_("month"), null=True, blank=True)  # charges: 1st of the month
+    # Opening rows that carry arrears: the oldest month she owed in the branch she left
+    # (1st of the month). Good standing ages the carried debt from it, as if a charge.
+    owed_since = models.DateField(null=True, blank=True)
     booked_on = models.DateField(_("date"))  # the business date, in the branch's time zone
     method = models.CharField(_("method"), max_length=12, choices=Method.choices, blank=True)
     provider = models.CharField(_("provider"), max_length=40, blank=True)  # "stripe", an operator
@@ -162,12 +169,17 @@ class LedgerEntry(AppendOnlyModel):
                     | Q(kind="waiver", amount__lt=0, period__isnull=True, method="")
                     | Q(kind="refund", amount__gt=0, period__isnull=True, refund_of__isnull=False)
                     | Q(kind="reversal", period__isnull=True, reverses__isnull=False)
+                    | Q(kind__in=["closing", "opening"], period__isnull=True, method="")
                 ),
                 name="entry_kind_shape",
             ),
             models.CheckConstraint(
                 condition=Q(reverses__isnull=True) | Q(kind="reversal"),
                 name="only_reversals_reverse",
+            ),
+            models.CheckConstraint(
+                condition=Q(owed_since__isnull=True) | Q(kind="opening", amount__gt=0),
+                name="owed_since_on_carried_arrears",
             ),
             models.CheckConstraint(
                 condition=Q(needs_confirmation=False)
@@ -277,6 +289,98 @@ class CashBookClose(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.branch_id} {self.day}"
+
+
+# --- moving branch --------------------------------------------------------------------
+
+
+class ConversionRate(AppendOnlyModel):
+    """An exchange rate a treasurer recorded, used when a member moves between branches
+    of different currencies: 1 `from_currency` = numerator / denominator `to_currency`
+    (major units: 1 XOF = 302/10000 ZAR). Exact: a fraction of integers, never a float.
+    A new rate is a new row; the latest for a pair is the one used."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+    from_currency = models.CharField(_("from"), max_length=3)  # ISO 4217
+    to_currency = models.CharField(_("to"), max_length=3)  # ISO 4217
+    numerator = models.PositiveBigIntegerField()
+    denominator = models.PositiveBigIntegerField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(numerator__gt=0, denominator__gt=0), name="rate_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_currency=F("to_currency")), name="rate_two_currencies"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_currency__regex=r"^[A-Z]{3}$", to_currency__regex=r"^[A-Z]{3}$"),
+                name="rate_currencies_iso",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["from_currency", "to_currency", "-recorded_at"], name="rate_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.from_currency} = {self.numerator}/{self.denominator} {self.to_currency}"
+
+
+class Closing(models.TextChoices):
+    SETTLED = "settled", _("Settled: nothing owed, nothing paid ahead")
+    CARRIED = "carried", _("Carried to the new branch")
+    WRITTEN_OFF = "written_off", _("Written off, with a reason")
+
+
+class AccountTransfer(AppendOnlyModel):
+    """How a member's dues account was closed in the branch she left and opened in the new
+    one: one per move (the unique move is the database's guard against a double close).
+    Balances are signed minor units, positive when she owed: old in the old branch's
+    currency before closing, new in the new branch's currency after opening."""
+
+    move = models.OneToOneField(
+        "union.MemberMove", on_delete=models.PROTECT, related_name="dues_transfer"
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    closing = models.CharField(_("closing"), max_length=12, choices=Closing.choices)
+    old_balance = models.BigIntegerField()  # minor units of old_currency, signed
+    old_currency = models.CharField(max_length=3)
+    new_balance = models.BigIntegerField()  # minor units of new_currency, signed
+    new_currency = models.CharField(max_length=3)
+    rate = models.ForeignKey(
+        ConversionRate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opening_entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(closing="settled", old_balance=0, new_balance=0)
+                    | Q(closing="written_off", old_balance__gt=0, new_balance=0)
+                    | Q(closing="carried")
+                    & (Q(rate__isnull=False) | Q(old_currency=F("new_currency")))
+                ),
+                name="transfer_closing_shape",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer of move {self.move_id}"
 
 
 # --- Stripe -----------------------------------------------------------------------------

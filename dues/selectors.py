@@ -86,9 +86,13 @@ def _settled_on(debit_ref: str = "pk") -> Subquery:
 
 
 def open_charges() -> QuerySet[LedgerEntry]:
-    """Charges not fully settled (by payments, waivers or their own correction)."""
+    """Charges not fully settled (by payments, waivers or their own correction), and
+    arrears carried from a branch the member left (opening rows that are debts), which
+    age from the oldest month she owed there (owed_since)."""
     return (
-        LedgerEntry.objects.filter(kind=EntryKind.CHARGE)
+        LedgerEntry.objects.filter(
+            Q(kind=EntryKind.CHARGE) | Q(kind=EntryKind.OPENING, owed_since__isnull=False)
+        )
         .annotate(settled=Coalesce(_settled_on(), Value(0)))
         .filter(amount__gt=F("settled"))
     )
@@ -117,6 +121,7 @@ def _beyond_grace_q(on: date | None = None) -> Q:
     q = Q(pk__in=[])
     for branch_id, cutoff in grace_cutoffs(on).items():
         q |= Q(branch_id=branch_id, period__lt=cutoff)
+        q |= Q(branch_id=branch_id, owed_since__lt=cutoff)
     return q
 
 
@@ -183,13 +188,14 @@ def member_rate(member: Member) -> int | None:
 def summary(member: Member, *, today: date | None = None) -> Summary:
     today = today or money.local_today(member.branch.time_zone)
     current = money.month_start(today)
-    counting = LedgerEntry.objects.filter(member=member).filter(counts_q())
+    # Her account in the branch she is in: rows of a branch she left were closed there
+    # when she moved (dues.services.moves), in that branch's currency.
+    rows = LedgerEntry.objects.filter(member=member, branch_id=member.branch_id)
+    counting = rows.filter(counts_q())
     balance = counting.aggregate(total=Sum("amount"))["total"] or 0
     charges: list[tuple[date, int, int]] = [
         (period, amount, settled)
-        for period, amount, settled in LedgerEntry.objects.filter(
-            member=member, kind=EntryKind.CHARGE, reversed_by__isnull=True
-        )
+        for period, amount, settled in rows.filter(kind=EntryKind.CHARGE, reversed_by__isnull=True)
         .annotate(settled=Coalesce(_settled_on(), Value(0)))
         .values_list("period", "amount", "settled")
         if period is not None  # always, for charges
@@ -205,7 +211,7 @@ def summary(member: Member, *, today: date | None = None) -> Summary:
     if rate is not None:
         after = max(latest_charged or current, current)
         next_due = money.add_months(after, 1 + months_ahead)
-    pending = LedgerEntry.objects.filter(awaiting_q(), member=member).count()
+    pending = rows.filter(awaiting_q()).count()
     return Summary(
         currency=member.branch.currency,
         balance=balance,

@@ -25,6 +25,7 @@ urlpatterns = [
     path("office/cash-book/", office.cash_book, name="cashbook"),
     path("office/cash-book/close/", office.close_cash_book, name="cashbook_close"),
     path("office/plan/<str:code>/", office.plan, name="plan"),
+    path("office/rates/<str:code>/", office.exchange_rates, name="exchange_rates"),
     path("office/export/", office.export, name="export"),
     path("office/card-events/", office.stripe_events, name="stripe_events"),
     path("stripe/webhook/", webhook.stripe_webhook, name="stripe_webhook"),

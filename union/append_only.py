@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
@@ -89,3 +90,28 @@ def lifted(reason: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         cursor.execute(f"INSERT INTO {LIFT_TABLE} (reason) VALUES (%s)", [reason])  # noqa: S608
         yield
         cursor.execute(f"DELETE FROM {LIFT_TABLE}")  # noqa: S608
+
+
+def make_append_only(schema_editor: Any, tables: list[str]) -> None:
+    """For a migration: triggers that refuse UPDATE and DELETE on `tables`, on either
+    database (the PostgreSQL function exists since union 0009)."""
+    vendor = schema_editor.connection.vendor
+    for table in tables:
+        if vendor == "postgresql":
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION solidaire_append_only();"
+            )
+        elif vendor == "sqlite":
+            for sql in sqlite_triggers_sql(table):
+                schema_editor.execute(sql)
+
+
+def drop_append_only(schema_editor: Any, tables: list[str]) -> None:
+    vendor = schema_editor.connection.vendor
+    for table in tables:
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};")
+        elif vendor == "sqlite":
+            for sql in sqlite_drop_triggers_sql(table):
+                schema_editor.execute(sql)

@@ -398,3 +398,85 @@ class ForgetMeForm(forms.Form):
         if not self.user.check_password(password):
             raise ValidationError(_("That is not your password."), code="password")
         return password
+
+
+class MoveInForm(forms.Form):
+    """The receiving officer takes in a member of another branch. First her number and the
+    branch she joins; then, to confirm (`member` given), the same two hidden, the branch
+    she is leaving (so that a move made meanwhile by someone else is noticed) and the
+    questions the apps ask (union.registry's move steps, fields named "<step>_<field>")."""
+
+    number = forms.CharField(label=_("Her membership number"), max_length=20)
+    to_branch = BranchChoiceField(label=_("Branch she joins"), queryset=Branch.objects.none())
+    from_branch = forms.CharField(widget=forms.HiddenInput, required=False, max_length=8)
+
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        branches: Any,
+        steps: Any = (),
+        member: Member | None = None,
+        to_branch: Branch | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.member = member
+        self.steps = list(steps)
+        self.fields["to_branch"].queryset = branches  # type: ignore[attr-defined]
+        if member is None:
+            if len(branches) == 1:
+                self.fields["to_branch"].initial = branches[0]
+            return
+        if to_branch is None:
+            raise TypeError("A member to confirm needs the branch she joins.")
+        self.fields["number"].widget = forms.HiddenInput()
+        self.fields["to_branch"].widget = forms.HiddenInput()
+        for step in self.steps:
+            for name, field in step.fields(member, to_branch).items():
+                self.fields[f"{step.name}_{name}"] = field
+
+    def clean_number(self) -> str:
+        from union import selectors
+
+        number = self.cleaned_data["number"].strip().upper()
+        self.member = selectors.member_to_take_in(self.user, number)
+        if self.member is None:
+            raise ValidationError(
+                _("No member has the number %(number)s. Check it with her."),
+                params={"number": number},
+                code="unknown",
+            )
+        return number
+
+    def clean(self) -> dict[str, Any]:
+        from union.services import moves
+
+        cleaned = super().clean() or {}
+        to_branch = cleaned.get("to_branch")
+        if self.member is not None and to_branch is not None:
+            try:
+                moves.check_move(actor=self.user, member=self.member, to_branch=to_branch)
+            except ValidationError as exc:
+                add_service_errors(self, exc)
+        return cleaned
+
+    def step_answers(self) -> dict[str, dict[str, Any]]:
+        return {
+            step.name: {
+                key.removeprefix(f"{step.name}_"): value
+                for key, value in self.cleaned_data.items()
+                if key.startswith(f"{step.name}_")
+            }
+            for step in self.steps
+        }
+
+    def add_step_errors(self, exc: ValidationError) -> None:
+        """A service's errors, next to the step's field they name when there is one."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for field, errors in exc.error_dict.items():
+            names = [field] + [f"{step.name}_{field}" for step in self.steps]
+            self.add_error(next((n for n in names if n in self.fields), None), errors)

@@ -262,6 +262,51 @@ class MemberStatusChange(AppendOnlyModel):
         return f"{self.from_status or '-'} -> {self.to_status}"
 
 
+class MemberMove(AppendOnlyModel):
+    """A member's move from one branch to another, taken in by the receiving branch.
+
+    She keeps her membership number (it is her login, it is on her card, her receipts and
+    past rolls): `number` records it as it was at the move. Her status history and audit
+    trail stay hers (they point at the member, not at a branch). `seq` numbers her moves
+    1, 2, 3...: two officers taking her in at the same moment compute the same `seq`, and
+    the unique index lets only one of them in.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="moves")
+    seq = models.PositiveSmallIntegerField()
+    from_branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="moves_out", verbose_name=_("from")
+    )
+    to_branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="moves_in", verbose_name=_("to")
+    )
+    number = models.CharField(_("membership number"), max_length=20)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    moved_at = models.DateTimeField(_("moved"), default=timezone.now)
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+        verbose_name = _("move to another branch")
+        verbose_name_plural = _("moves to another branch")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "seq"], name="one_move_at_a_time"),
+            models.CheckConstraint(
+                condition=~Q(from_branch=models.F("to_branch")), name="move_changes_branch"
+            ),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="move_seq_from_one"),
+        ]
+        indexes = [
+            models.Index(fields=["from_branch", "moved_at"], name="move_from_branch"),
+            models.Index(fields=["to_branch", "moved_at"], name="move_to_branch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"move {self.member_id}#{self.seq}"
+
+
 class Role(models.TextChoices):
     SECRETARY = "secretary", _("Secretary")
     TREASURER = "treasurer", _("Treasurer")
@@ -341,6 +386,7 @@ class AuditAction(models.TextChoices):
     MEMBER_DATA = "member.data_copy", _("Gave a member a copy of their data")
     MEMBER_EXPORT = "member.export", _("Exported the register")
     MEMBER_IMPORT = "member.import", _("Imported a register")
+    MEMBER_MOVE = "member.move", _("Moved a member to another branch")
     ROLE_ASSIGN = "role.assign", _("Assigned a role")
     ROLE_END = "role.end", _("Ended a role")
     LOGIN_CODE = "account.code", _("Issued a set-password code")

@@ -36,6 +36,10 @@ class Perm(StrEnum):
     EXPORT_REGISTER = "export_register"
     MANAGE_ROLES = "manage_roles"
     EDIT_BRANCH = "edit_branch"  # the branch's public contact details (helpline, drop-in)
+    # Take in a member of another branch who moved to this one. The receiving branch
+    # acts alone: the sending branch is told, never asked (a member fleeing danger must
+    # not wait on the town she left).
+    MOVE_MEMBER_IN = "move_member_in"
     MANAGE_VOTES = "manage_votes"  # create and run votes, see who voted (never how)
     RUN_ASSEMBLY = "run_assembly"  # check members in to vote, enter paper ballot tallies
     # Dues. Recording and confirming are split so that cash above a branch's threshold
@@ -83,6 +87,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
             Perm.EDIT_BRANCH,
+            Perm.MOVE_MEMBER_IN,
             Perm.MANAGE_VOTES,
             Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,
@@ -142,6 +147,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
             Perm.EXPORT_REGISTER,
             Perm.MANAGE_ROLES,
             Perm.EDIT_BRANCH,
+            Perm.MOVE_MEMBER_IN,
             Perm.MANAGE_VOTES,
             Perm.RUN_ASSEMBLY,
             Perm.VIEW_LEDGER,

@@ -29,6 +29,7 @@ def sections_for(user: User) -> list[DataSection]:
     sections = [
         _about(member),
         _status_history(member),
+        _moves(member),
         _roles(member),
         _messages(member),
     ]
@@ -71,6 +72,16 @@ def _status_history(member: Member) -> DataSection:
     )
     return DataSection(
         title=_("Your status over time"), columns=(_("Date"), _("From"), _("To")), rows=rows
+    )
+
+
+def _moves(member: Member) -> DataSection:
+    rows = tuple(
+        (move.moved_at.date(), move.from_branch.name, move.to_branch.name)
+        for move in member.moves.select_related("from_branch", "to_branch")
+    )
+    return DataSection(
+        title=_("Your branches over time"), columns=(_("Date"), _("From"), _("To")), rows=rows
     )
 
 

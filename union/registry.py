@@ -10,7 +10,9 @@ from its AppConfig.ready(), the way cms.statistics.register works:
   counted on their office home;
 - erasure hooks: each app erases its own personal data of a member who asked to be
   forgotten (union.services.erasure calls them);
-- personal data: each app's part of what a member downloads of what the union holds on her.
+- personal data: each app's part of what a member downloads of what the union holds on her;
+- member moves: what each app does when a member moves to another branch (dues closes
+  her account in the old branch and opens one in the new), inside the move's transaction.
 
 Permissions are not registered: they stay in one readable table, union/permissions.py.
 A missing standing rule is a start-up error (union/checks.py), never "everyone".
@@ -28,10 +30,11 @@ from django.utils.functional import Promise
 
 if TYPE_CHECKING:
     from celery.schedules import crontab
+    from django import forms
     from django.contrib.auth.models import User
     from django.db.models import QuerySet
 
-    from union.models import Member
+    from union.models import Branch, Member, MemberMove
 
 Label = str | Promise
 
@@ -283,3 +286,39 @@ def register_personal_data(provider: PersonalDataProvider) -> None:
 
 def personal_data_providers() -> list[PersonalDataProvider]:
     return list(_data_providers)
+
+
+# --- Member moves --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MoveStep:
+    """What one app does when a member moves branch (union.services.moves.move_member).
+
+    - `fields(member, to_branch)`: the questions the receiving officer answers on the move
+      screen (form fields by name; none if the app has nothing to ask);
+    - `describe(member, to_branch)`: lines the screen shows before she confirms (what the
+      member owes, the rate that will be used...), in the active language;
+    - `apply(move, answers, actor)`: called inside the move's transaction, with the member
+      locked and already in her new branch; `answers` holds the cleaned values of its
+      fields. Raising ValidationError refuses the whole move: nothing is written.
+    """
+
+    name: str
+    fields: Callable[[Member, Branch], dict[str, forms.Field]]
+    describe: Callable[[Member, Branch], list[str]]
+    apply: Callable[[MemberMove, Mapping[str, Any], Any], None]
+
+
+_move_steps: dict[str, MoveStep] = {}
+
+
+def register_move_step(step: MoveStep) -> None:
+    known = _move_steps.get(step.name)
+    if known is not None and known != step:
+        raise ImproperlyConfigured(f"Move step {step.name!r} is registered twice.")
+    _move_steps[step.name] = step
+
+
+def move_steps() -> list[MoveStep]:
+    return [_move_steps[name] for name in sorted(_move_steps)]

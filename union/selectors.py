@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from union import permissions, registry
 from union.crypto import keyed_hash
-from union.models import Branch, Member, MemberStatus, RoleAssignment
+from union.models import Branch, Member, MemberMove, MemberStatus, RoleAssignment
 from union.permissions import Perm
 from union.phones import normalise_phone, region_for_currency
 
@@ -106,3 +106,31 @@ def waiting_for(user: User) -> list[Waiting]:
                 )
             )
     return found
+
+
+def member_to_take_in(user: AnyUser, number: str) -> Member | None:
+    """The member with this membership number, wherever she is, for an officer who may take
+    members into some branch (MOVE_MEMBER_IN). The receiving branch does not see the other
+    branches' registers: she is found by the number she gives, and by nothing else."""
+    number = number.strip().upper()
+    if not number or not permissions.has_perm(user, Perm.MOVE_MEMBER_IN):
+        return None
+    return (
+        Member.objects.select_related("branch")
+        .exclude(status__in=[MemberStatus.APPLICANT, MemberStatus.REJECTED])
+        .filter(number=number)
+        .first()
+    )
+
+
+def moves_for(user: AnyUser) -> QuerySet[MemberMove]:
+    """Moves into or out of the branches whose register the user sees, newest first."""
+    scope = permissions.scope_for(user, Perm.VIEW_REGISTER)
+    if not scope:
+        return MemberMove.objects.none()
+    qs = MemberMove.objects.select_related("member", "from_branch", "to_branch")
+    if not scope.everywhere:
+        qs = qs.filter(
+            Q(from_branch_id__in=scope.branch_ids) | Q(to_branch_id__in=scope.branch_ids)
+        )
+    return qs.order_by("-moved_at", "-id")

@@ -10,7 +10,7 @@ from django.views.i18n import set_language
 from cms import urls as cms_urls
 from cms import views as cms_views
 from union.health import health
-from union.views import accounts, import_jobs, office, public, transfer
+from union.views import accounts, import_jobs, moves, office, public, transfer
 
 union_patterns = [
     path("", cms_views.home, name="home"),  # the public site's home page
@@ -34,6 +34,8 @@ union_patterns = [
     path("office/applicants/", office.applicant_list, name="applicants"),
     path("office/applicants/<uuid:public_id>/", office.applicant, name="applicant"),
     path("office/register/", office.register_member, name="register_member"),
+    path("office/moves/", moves.move_list, name="moves"),
+    path("office/moves/take-in/", moves.move_in, name="move_in"),
     path("office/roles/", office.role_list, name="roles"),
     path("office/branches/<str:code>/contact/", office.branch_contact, name="branch_contact"),
     path("office/roles/<int:pk>/end/", office.role_end, name="role_end"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Sum
 
@@ -37,7 +38,7 @@ def position(member_id: int) -> tuple[list[_Row], list[_Row]]:
     entries = list(
         LedgerEntry.objects.filter(member_id=member_id)
         .filter(counts_q())
-        .only("id", "amount", "kind", "period", "booked_on", "member_id")
+        .only("id", "amount", "currency", "kind", "period", "owed_since", "booked_on", "member_id")
     )
     settled = _sums(member_id, "debit_id")
     used = _sums(member_id, "credit_id")
@@ -45,9 +46,14 @@ def position(member_id: int) -> tuple[list[_Row], list[_Row]]:
     credits = [_Row(e, -e.amount - used.get(e.id, 0)) for e in entries if e.amount < 0]
     debits = [d for d in debits if d.left > 0]
     credits = [c for c in credits if c.left > 0]
-    debits.sort(key=lambda d: (d.entry.period or d.entry.booked_on, d.entry.id))
+    debits.sort(key=lambda d: (_age(d.entry), d.entry.id))
     credits.sort(key=lambda c: (c.entry.booked_on, c.entry.id))
     return debits, credits
+
+
+def _age(entry: LedgerEntry) -> date:
+    """The month a debit settles in: a charge's month, carried arrears' oldest month."""
+    return entry.period or entry.owed_since or entry.booked_on
 
 
 def allocate(*, credit: LedgerEntry, debit: LedgerEntry, amount: int) -> None:
@@ -60,7 +66,22 @@ def allocate(*, credit: LedgerEntry, debit: LedgerEntry, amount: int) -> None:
 def settle(member_id: int) -> int:
     """Match free credit to open debits, oldest first. Returns minor units newly settled."""
     debits, credits = position(member_id)
-    rows = []
+    rows: list[Allocation] = []
+    moved = 0
+    # Money settles money of its own currency only: a member who moved branch has rows in
+    # two (the old ones all settled by the closing row, dues.services.moves).
+    for currency in {row.entry.currency for row in debits}:
+        moved += _match(
+            member_id,
+            [d for d in debits if d.entry.currency == currency],
+            [c for c in credits if c.entry.currency == currency],
+            rows,
+        )
+    Allocation.objects.bulk_create(rows)
+    return moved
+
+
+def _match(member_id: int, debits: list[_Row], credits: list[_Row], rows: list[Allocation]) -> int:
     moved = 0
     di = ci = 0
     while di < len(debits) and ci < len(credits):
@@ -76,7 +97,6 @@ def settle(member_id: int) -> int:
             di += 1
         if not credit.left:
             ci += 1
-    Allocation.objects.bulk_create(rows)
     return moved
 
 

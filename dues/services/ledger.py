@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Subquery, Sum
 from django.utils.translation import gettext as _
 
 from dues import money, providers
@@ -397,8 +397,10 @@ def _counts(entry: LedgerEntry) -> bool:
 
 def owed(member_id: int) -> int:
     """Minor units the member owes now (0 if paid ahead), from the rows that count."""
+    # Her account in her current branch: a branch she left closed hers when she moved.
+    branch = Member.objects.filter(pk=member_id).values("branch_id")
     total = (
-        LedgerEntry.objects.filter(member_id=member_id)
+        LedgerEntry.objects.filter(member_id=member_id, branch_id=Subquery(branch))
         .filter(counts_q())
         .aggregate(total=Sum("amount"))["total"]
     )
@@ -475,6 +477,20 @@ def reverse_entry(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
             raise ValidationError(
                 _("A correction cannot itself be corrected. Record a new entry instead."),
                 code="reversal_of_reversal",
+            )
+        if entry.branch_id != member.branch_id or entry.kind in (
+            EntryKind.CLOSING,
+            EntryKind.OPENING,
+        ):
+            # Her account in a branch she left was closed, in its currency, when she moved:
+            # reopening it would leave a balance nobody collects. A waiver corrects the
+            # carried amount in the new branch.
+            raise ValidationError(
+                _(
+                    "This entry belongs to an account closed when the member moved branch: "
+                    "it cannot be corrected."
+                ),
+                code="moved",
             )
         if entry.method == Method.CARD:
             raise ValidationError(

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_POST
 
 from dues import money, selectors
 from dues.filters import ArrearsFilter, LedgerFilter
-from dues.forms import CashBookForm, PlanForm
+from dues.forms import CashBookForm, ExchangeRateForm, PlanForm
 from dues.models import DuesPlan, Method
 from dues.selectors import counts_q
-from dues.services import cashbook, exports, plans
+from dues.services import cashbook, exports, moves, plans
 from dues.tables import ArrearsTable, LedgerTable
 from dues.views.common import chosen_branch
 from union import permissions
@@ -256,3 +256,39 @@ def export(request: OfficeRequest) -> HttpResponse:
 def stripe_events(request: OfficeRequest) -> HttpResponse:
     events = list(selectors.stripe_events_for(request.user)[:200])
     return render(request, "dues/office/stripe_events.html", {"events": events})
+
+
+@office_view(Perm.MANAGE_DUES_PLAN)
+def exchange_rates(request: OfficeRequest, code: str) -> HttpResponse:
+    """The rates a treasurer records for members moving between branches of different
+    currencies (dues.services.moves)."""
+    branch = selectors.branches_for(request.user, Perm.MANAGE_DUES_PLAN).filter(code=code).first()
+    if branch is None:
+        raise Http404
+    currencies = sorted(
+        set(
+            Branch.objects.filter(is_national=False)
+            .exclude(currency=branch.currency)
+            .values_list("currency", flat=True)
+        )
+    )
+    form = ExchangeRateForm(request.POST or None, currencies=currencies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moves.record_rate(actor=request.user, branch=branch, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Exchange rate recorded."))
+            return redirect("dues:exchange_rates", code=branch.code)
+    rates = [
+        (currency, rate, moves.rate_display(rate) if rate else None)
+        for currency in currencies
+        for rate in [moves.latest_rate(branch.currency, currency)]
+    ]
+    return render(
+        request,
+        "dues/office/exchange_rates.html",
+        {"branch": branch, "form": form, "rates": rates},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -40,6 +40,7 @@ ledger          login  403     ok         ok         403     ok         403    o
 arrears         login  403     ok         ok         403     ok         403    ok
 cashbook        login  403     ok         ok         403     ok         403    ok
 plan            login  403     403        ok         403     403        403    ok
+exchange_rates  login  403     403        ok         403     403        403    ok
 export          login  403     403        ok         403     403        403    ok
 stripe_events   login  403     ok         ok         403     ok         403    ok
 reverse         login  403     403        ok         403     403        403    403
@@ -73,8 +74,8 @@ def _url(name: str, objects: dict) -> str:
         return reverse("dues:member_account", args=[objects["member"].public_id])
     if name in ("reverse", "receipt"):
         return reverse(f"dues:{name}", args=[objects["entry"].public_id])
-    if name == "plan":
-        return reverse("dues:plan", args=["BKO"])
+    if name in ("plan", "exchange_rates"):
+        return reverse(f"dues:{name}", args=["BKO"])
     return reverse(f"dues:{name}")
 
 

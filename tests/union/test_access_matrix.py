@@ -45,6 +45,8 @@ applicants        login  403     ok         403        403     ok         403   
 applicant         login  403     ok         403        403     404        403    ok
 register_member   login  403     ok         403        ok      ok         403    403
 roles             login  403     ok         403        403     ok         403    ok
+moves             login  403     ok         ok         403     ok         403    ok
+move_in           login  403     ok         403        403     ok         403    ok
 role_end          login  403     ok         403        403     404        403    ok
 import_members    login  403     ok         403        403     ok         403    ok
 export_members    login  403     ok         403        403     ok         403    ok

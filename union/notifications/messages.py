@@ -52,11 +52,27 @@ def _office_waiting(ctx: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
+def _member_moved_out(ctx: dict[str, Any]) -> tuple[str, str]:
+    # To the officers of the branch she left: neither her name, nor her number, nor where
+    # she went (a phone may be shared; she may be moving away from someone).
+    subject = _("A change in your branch's list")
+    body = _("A member has moved to another branch. Sign in to the office to see the moves.")
+    return subject, body
+
+
+def _member_moved(ctx: dict[str, Any]) -> tuple[str, str]:
+    subject = _("Your membership has moved")
+    body = _("Your membership is now with the branch of your new town. Your number stays the same.")
+    return subject, body
+
+
 def register() -> None:
     """The core's own messages; each app registers its own the same way."""
     registry.register_message("welcome", _welcome)
     registry.register_message("set_password_code", _set_password_code)
     registry.register_message("office_waiting", _office_waiting)
+    registry.register_message("member_moved_out", _member_moved_out)
+    registry.register_message("member_moved", _member_moved)
 
 
 def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]:

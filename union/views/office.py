@@ -119,6 +119,7 @@ def member_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
         "show_contact": show_contact,
         "history": member.status_history.select_related("changed_by").all(),
         "roles": member.roles.select_related("branch").all(),
+        "moves": member.moves.select_related("from_branch", "to_branch").all(),
         "status_form": StatusChangeForm(member=member) if can_change else None,
         "can_issue_code": permissions.has_perm(user, Perm.APPROVE_MEMBER, member.branch_id)
         and member.status in (MemberStatus.ACTIVE, MemberStatus.LAPSED)
