@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dues', '0008_welfare_payout_guards'),
-        ('union', '0015_member_moves'),
+        ('union', '0016_member_moves'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

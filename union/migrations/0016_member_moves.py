@@ -23,7 +23,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('union', '0014_background_jobs'),
+        ('union', '0015_branch_public_contact'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
