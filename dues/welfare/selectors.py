@@ -24,6 +24,7 @@ from dues.welfare.models import (
     FundEntry,
     FundRule,
     FundTransfer,
+    LoanRepayment,
     Payout,
     PayoutStatus,
     TransferStatus,
@@ -352,10 +353,50 @@ def pending_transfers_for(user: AnyUser) -> QuerySet[FundTransfer]:
 
 
 def own_applications(member: Member) -> QuerySet[WelfareApplication]:
-    return (
+    """A member's applications, each with `repaid` (minor units paid back on a loan)."""
+    return with_repaid(
         WelfareApplication.objects.filter(member=member)
         .select_related("fund__branch")
         .order_by("-submitted_at", "-id")
+    )
+
+
+# --- loans -------------------------------------------------------------------------------
+
+
+def with_repaid(qs: QuerySet[WelfareApplication]) -> QuerySet[WelfareApplication]:
+    """Annotate `repaid`: minor units paid back on each (loan) application."""
+    repaid = Subquery(
+        LoanRepayment.objects.filter(application_id=OuterRef("pk"))
+        .values("application_id")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(repaid=Coalesce(repaid, Value(0)))
+
+
+def loan_outstanding(application: WelfareApplication) -> int:
+    """Minor units still owed on a paid loan (0 for anything else): the grant less what
+    was paid back. Read under the application's lock when recording a repayment."""
+    if not application.loan or application.status != ApplicationStatus.PAID:
+        return 0
+    repaid = (
+        LoanRepayment.objects.filter(application=application).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or 0
+    )
+    return (application.amount_granted or 0) - repaid
+
+
+def loans_for(user: AnyUser) -> QuerySet[WelfareApplication]:
+    """Paid loans of the treasurer's branches that are not yet repaid, oldest first."""
+    return (
+        with_repaid(applications_for(user, Perm.PAY_WELFARE))
+        .filter(loan=True, status=ApplicationStatus.PAID)
+        .filter(repaid__lt=F("amount_granted"))
+        .order_by("paid_on", "id")
     )
 
 
