@@ -46,6 +46,12 @@ class DuesConfig(AppConfig):
             task="dues.tasks.retry_stuck_stripe_events",
             schedule=crontab(minute="*"),
         )
+        # After every branch's midnight (UTC-12 to UTC+14), so "yesterday" is over everywhere.
+        registry.register_periodic_job(
+            "welfare-reconcile-payouts",
+            task="dues.tasks.reconcile_welfare_payouts",
+            schedule=crontab(hour=14, minute=41),
+        )
         registry.register_periodic_job(
             "dues-reconcile-stripe",
             task="dues.tasks.reconcile_stripe",

@@ -32,6 +32,7 @@ from dues.welfare.models import (
     WelfareApplication,
     WelfarePolicy,
 )
+from dues.welfare.statements import Reconciliation, ReconciliationItem
 from union import permissions
 from union.models import Branch, Member, RoleAssignment
 from union.permissions import GRANTS, Perm
@@ -365,7 +366,8 @@ def own_applications(member: Member) -> QuerySet[WelfareApplication]:
 
 
 def with_repaid(qs: QuerySet[WelfareApplication]) -> QuerySet[WelfareApplication]:
-    """Annotate `repaid`: minor units paid back on each (loan) application."""
+    """Annotate `repaid` (minor units paid back on each loan) and `outstanding` (the grant
+    less that; meaningful on paid loans)."""
     repaid = Subquery(
         LoanRepayment.objects.filter(application_id=OuterRef("pk"))
         .values("application_id")
@@ -373,7 +375,9 @@ def with_repaid(qs: QuerySet[WelfareApplication]) -> QuerySet[WelfareApplication
         .values("total"),
         output_field=IntegerField(),
     )
-    return qs.annotate(repaid=Coalesce(repaid, Value(0)))
+    return qs.annotate(repaid=Coalesce(repaid, Value(0))).annotate(
+        outstanding=Coalesce(F("amount_granted"), Value(0)) - F("repaid")
+    )
 
 
 def loan_outstanding(application: WelfareApplication) -> int:
@@ -395,7 +399,7 @@ def loans_for(user: AnyUser) -> QuerySet[WelfareApplication]:
     return (
         with_repaid(applications_for(user, Perm.PAY_WELFARE))
         .filter(loan=True, status=ApplicationStatus.PAID)
-        .filter(repaid__lt=F("amount_granted"))
+        .filter(**{"outstanding__gt": 0})  # an annotation the type checker cannot see
         .order_by("paid_on", "id")
     )
 
@@ -447,3 +451,37 @@ def office_applications(user: AnyUser) -> QuerySet[WelfareApplication]:
         if scope:
             q |= Q(branch_id__in=scope.branch_ids)
     return WelfareApplication.objects.filter(q).select_related("member", "branch", "fund__branch")
+
+
+# --- reconciliation ------------------------------------------------------------------------
+
+
+def reconciliation_branches(user: AnyUser) -> QuerySet[Branch]:
+    """Branches whose reconciliation the user sees: as treasurer (pays) or auditor (exports
+    the ledgers)."""
+    from dues.selectors import branches_for
+
+    return (branches_for(user, Perm.PAY_WELFARE) | branches_for(user, Perm.EXPORT_LEDGER)).order_by(
+        "code"
+    )
+
+
+def open_items_for(user: AnyUser) -> QuerySet[ReconciliationItem]:
+    """Unmatched lines nobody explained or cleared, in the user's branches, oldest day first."""
+    return (
+        ReconciliationItem.objects.filter(
+            reconciliation__branch__in=reconciliation_branches(user),
+            cleared_at__isnull=True,
+            explained_at__isnull=True,
+        )
+        .select_related("reconciliation__branch", "payout__application")
+        .order_by("reconciliation__day", "id")
+    )
+
+
+def reconciliations_for(user: AnyUser) -> QuerySet[Reconciliation]:
+    return (
+        Reconciliation.objects.filter(branch__in=reconciliation_branches(user))
+        .select_related("branch")
+        .order_by("-day", "branch__code")
+    )

@@ -60,6 +60,7 @@ def return_arrears(*, actor: User, payout: Payout, reason: str) -> None:
     """A failed payout's arrears go back: the dues payment is corrected and the fund gets
     the recorded amount back."""
     taken = FundEntry.objects.get(payout=payout, kind=FundEntryKind.ARREARS)
+    assert payout.arrears_entry_id is not None  # noqa: S101 - payout_arrears_booked
     entry = LedgerEntry.objects.select_related("branch").get(pk=payout.arrears_entry_id)
     member = lock_member(entry.member_id)
     today = money.local_today(entry.branch.time_zone)
