@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Min, Q
@@ -34,7 +35,14 @@ from dues.models import CashBookClose, LedgerEntry, Method
 from dues.welfare.audit import WelfareAction
 from dues.welfare.models import LoanRepayment, Payout, PayoutMethod, PayoutStatus
 from dues.welfare.statements import Problem, Reconciliation, ReconciliationItem, StatementLine
-from union.imports.reading import ImportFileError, read_sheet
+from union.imports.reading import (
+    XLSX_MAGIC,
+    ImportFileError,
+    _csv_rows,
+    _xlsx_rows,
+    cell_text,
+    too_big_message,
+)
 from union.models import Branch, Member, RoleAssignment
 from union.permissions import GRANTS, Perm, has_perm, require
 from union.services.audit import record_access
@@ -108,17 +116,39 @@ def _parse_amount(text: str, currency: str) -> int:
         raise ValueError(text) from exc
 
 
+def _read_rows(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line number, cells) of a CSV or XLSX upload, with the register import's
+    safeguards (encodings, damaged or inflated spreadsheets) but no register columns."""
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise ImportFileError(too_big_message())
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    xlsx = data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx")
+    raw = _xlsx_rows(data) if xlsx else _csv_rows(data)
+    headers: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for number, values in enumerate(raw, start=1):
+        cells = [cell_text(value) for value in values]
+        if not any(cells):
+            continue
+        if headers is None:
+            headers = cells
+        else:
+            rows.append((number, cells))
+    return headers or [], rows
+
+
 def parse_statement(data: bytes, filename: str, currency: str) -> list[ParsedLine]:
     """The lines of an operator's statement (CSV or XLSX; amounts in major units, negative
     for money out). Any bad line refuses the whole file, naming the line (never its
     content: it is someone's transaction)."""
     try:
-        sheet = read_sheet(data, filename)
+        headers, rows = _read_rows(data, filename)
     except ImportFileError as exc:
         raise ValidationError(exc.messages, code="file") from exc
-    index = _header_index(sheet.headers)
+    index = _header_index(headers)
     lines: list[ParsedLine] = []
-    for number, cells in sheet.rows:
+    for number, cells in rows:
         try:
             reference = cells[index["reference"]].strip()
             if not _REFERENCE.match(reference):
@@ -280,8 +310,15 @@ def check_day(branch: Branch, day: date) -> tuple[int, list[Found]]:
             "reference", flat=True
         )
     )
+    recorded |= set(  # a payout of another day that the operator booked on this one
+        Payout.objects.filter(
+            application__branch=branch, method=PayoutMethod.MOBILE_MONEY, reference__in=others
+        ).values_list("reference", flat=True)
+    )
     for line in day_lines:
-        if line.reference in paid_refs or line.reference in recorded:
+        if line.reference in paid_refs:
+            continue  # counted with its payout above
+        if line.reference in recorded:
             matched += 1
             continue
         found.append(
