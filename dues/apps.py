@@ -37,6 +37,10 @@ class DuesConfig(AppConfig):
         # A member forgotten at her request; a member's copy of what the union holds.
         registry.register_erasure_hook(personal_data.erase_reasons)
         registry.register_personal_data(personal_data.her_dues)
+        # Supporting documents are files encrypted under the field keys: rotated with them.
+        from dues.welfare import documents
+
+        registry.register_file_rotator("welfare documents", documents.rotate_stored)
         # Hourly, because each branch's 1st of the month starts at its own midnight.
         registry.register_periodic_job(
             "dues-monthly-run", task="dues.tasks.run_monthly_dues", schedule=crontab(minute=7)

@@ -7,7 +7,9 @@ from its AppConfig.ready(), the way cms.statistics.register works:
 - periodic jobs: an app's entries in the Celery beat schedule;
 - erasure hooks: each app erases its own personal data of a member who asked to be
   forgotten (union.services.erasure calls them);
-- personal data: each app's part of what a member downloads of what the union holds on her.
+- personal data: each app's part of what a member downloads of what the union holds on her;
+- encrypted files: each app re-encrypts the files it stores under the field keys when
+  `rotate_field_keys` runs (the command re-encrypts the fields itself).
 
 Permissions are not registered: they stay in one readable table, union/permissions.py.
 A missing standing rule is a start-up error (union/checks.py), never "everyone".
@@ -190,3 +192,25 @@ def register_personal_data(provider: PersonalDataProvider) -> None:
 
 def personal_data_providers() -> list[PersonalDataProvider]:
     return list(_data_providers)
+
+
+# --- Key rotation of encrypted files --------------------------------------------------
+
+# A rotator re-encrypts one app's stored files under the newest field key and returns how
+# many it rewrote. It is called by `rotate_field_keys` as rotator(rewriting), where
+# rewriting() is a context manager giving a cursor inside a transaction allowed to rewrite
+# append-only rows (as the key-rotation role). It must be safe to stop at any moment and
+# run again: every file readable with the old or the new key throughout.
+FileRotator = Callable[[Callable[[], Any]], int]
+_file_rotators: dict[str, FileRotator] = {}
+
+
+def register_file_rotator(name: str, rotator: FileRotator) -> None:
+    known = _file_rotators.get(name)
+    if known is not None and known is not rotator:
+        raise ImproperlyConfigured(f"File rotator {name!r} is registered twice.")
+    _file_rotators[name] = rotator
+
+
+def file_rotators() -> list[tuple[str, FileRotator]]:
+    return sorted(_file_rotators.items())
