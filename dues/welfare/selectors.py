@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from dues import selectors as dues_selectors
 from dues.models import EntryKind, LedgerEntry
 from dues.welfare.models import (
+    PAYOUT_KINDS,
     ApplicationStatus,
     ConflictOfInterest,
     Decision,
@@ -104,7 +105,7 @@ def restricted_unspent(fund_id: int) -> int:
     restricted money first."""
     totals = FundEntry.objects.filter(fund_id=fund_id).aggregate(
         restricted=Sum("amount", filter=Q(restricted=True)),
-        paid=Sum("amount", filter=Q(kind__in=["payout", "fee", "payout_reversal", "fee_reversal"])),
+        paid=Sum("amount", filter=Q(kind__in=PAYOUT_KINDS)),
     )
     return max((totals["restricted"] or 0) + (totals["paid"] or 0), 0)
 

@@ -326,3 +326,11 @@ def test_the_treasurer_records_a_repayment_from_the_loans_screen(client, login, 
     again = client.post(url, data)
     assert again.status_code == 400
     assert selectors.loan_outstanding(loan) == 7_000
+
+
+def test_repayments_are_money_in_on_the_published_figures(loan, lending, treasurer):
+    from dues.welfare import transparency
+
+    _repay(treasurer, loan, 4_000)
+    figures = transparency.fund_figures([lending])[0]
+    assert sum(month.money_in for month in figures.months) == 100_000 + 4_000
