@@ -25,6 +25,7 @@ from dues.welfare.services.reconciliation import ParsedLine
 from dues.welfare.statements import Problem, Reconciliation, ReconciliationItem, StatementLine
 from tests.dues.conftest import pay
 from tests.dues.welfare.conftest import approve, submit
+from tests.dues.welfare.test_payouts import _race
 from union import registry
 from union.models import Notification
 
@@ -309,3 +310,14 @@ def test_a_member_sees_no_reconciliation(client, login, bamako, paid, day, membe
         ).status_code
         == 403
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_day_at_once_give_one_result(bamako, paid, day):
+    _results, errors = _race(
+        lambda: reconciliation.reconcile_day(branch=bamako, day=day),
+        lambda: reconciliation.reconcile_day(branch=bamako, day=day),
+    )
+    assert not errors
+    assert Reconciliation.objects.count() == 1
+    assert ReconciliationItem.objects.count() == 2

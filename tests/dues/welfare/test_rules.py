@@ -29,8 +29,11 @@ from dues.welfare.models import (
     Payout,
 )
 from dues.welfare.services import applications, loans, payouts
+from tests.conftest import _officer
 from tests.dues.conftest import MONTHLY, charge
 from tests.dues.welfare.conftest import MAX_PAYOUT, approve, submit
+from tests.dues.welfare.test_payouts import _race
+from union.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -334,3 +337,33 @@ def test_repayments_are_money_in_on_the_published_figures(loan, lending, treasur
     _repay(treasurer, loan, 4_000)
     figures = transparency.fund_figures([lending])[0]
     assert sum(month.money_in for month in figures.months) == 100_000 + 4_000
+
+
+# --- races --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_repayments_racing_for_what_is_owed_record_one(loan, bamako, treasurer):
+    other = _officer(bamako, Role.TREASURER)
+    results, errors = _race(
+        lambda: _repay(treasurer, loan, 6_000), lambda: _repay(other, loan, 6_000)
+    )
+    assert len(results) == 1 and len(errors) == 1
+    assert isinstance(errors[0], ValidationError) and "still owed" in str(errors[0])
+    assert selectors.loan_outstanding(loan) == 3_000
+    assert FundEntry.objects.filter(kind="repayment").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_payouts_racing_take_the_arrears_once(
+    bamako, awa, funded, committee_a, committee_b, treasurer
+):
+    _rule(funded, arrears_bp=5000)
+    _owes(2, bamako)
+    application = approve(submit(awa, 10_000), committee_a, committee_b)
+    other = _officer(bamako, Role.TREASURER)
+    results, errors = _race(lambda: _pay(treasurer, application), lambda: _pay(other, application))
+    assert not errors
+    assert len({payout.pk for payout in results}) == 1  # type: ignore[attr-defined]
+    assert LedgerEntry.objects.filter(method=Method.WELFARE).count() == 1
+    assert ledger.owed(awa.pk) == 0
