@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dues', '0008_welfare_payout_guards'),
-        ('union', '0014_background_jobs'),
+        ('union', '0007_audit_action_registry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

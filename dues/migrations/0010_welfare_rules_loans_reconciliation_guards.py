@@ -4,6 +4,8 @@
 - The arrears a payout takes for the member's dues are money the fund chooses to send:
   refused below zero like a payout; their return must reverse the payout's arrears row.
 - A payout's one allowed change (paid -> reversed) leaves its arrears as they were.
+- SQLite rebuilds a table to add a column, and its triggers go with it: those of the
+  append-only tables 0009 changed, and the payout's (0008), are made again.
 """
 
 from django.db import migrations
@@ -11,6 +13,8 @@ from django.db import migrations
 from union import append_only
 
 TABLES = ["dues_loanrepayment", "dues_statementline"]
+# Append-only tables 0009 adds columns to (SQLite rebuilds them without their triggers).
+REBUILT = ["dues_cashbookclose", "dues_fundentry", "dues_fundrule", "dues_ledgerentry"]
 
 FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION dues_fundentry_check() RETURNS trigger AS $$
@@ -90,6 +94,13 @@ CREATE TRIGGER dues_fund_not_below_zero AFTER INSERT ON dues_fundentry
 """
 
 
+SQLITE_PAYOUT = (
+    "CREATE TRIGGER IF NOT EXISTS dues_payout_never_deleted BEFORE DELETE ON dues_payout "
+    f"WHEN NOT EXISTS (SELECT 1 FROM {append_only.LIFT_TABLE}) "
+    "BEGIN SELECT RAISE(ABORT, 'dues_payout is append-only'); END"
+)
+
+
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
@@ -101,9 +112,10 @@ def forwards(apps, schema_editor):
         schema_editor.execute(FUNCTIONS, params=None)
         schema_editor.execute(TRIGGER, params=None)
     elif vendor == "sqlite":
-        for table in TABLES:
+        for table in TABLES + REBUILT:
             for sql in append_only.sqlite_triggers_sql(table):
                 schema_editor.execute(sql)
+        schema_editor.execute(SQLITE_PAYOUT)
 
 
 def backwards(apps, schema_editor):
