@@ -14,6 +14,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dues import money
@@ -321,3 +323,28 @@ def test_two_runs_of_one_day_at_once_give_one_result(bamako, paid, day):
     assert not errors
     assert Reconciliation.objects.count() == 1
     assert ReconciliationItem.objects.count() == 2
+
+
+def test_the_queue_costs_the_same_for_many_lines(client, login, bamako, treasurer):
+    login(client, treasurer)
+    day = _today()
+
+    def lines(count: int) -> int:
+        run, _ = Reconciliation.objects.get_or_create(branch=bamako, day=day)
+        start = run.items.count()
+        ReconciliationItem.objects.bulk_create(
+            ReconciliationItem(
+                reconciliation=run,
+                key=f"line:{start + n}",
+                problem=Problem.NOT_RECORDED,
+                amount=-100,
+                currency="XOF",
+            )
+            for n in range(count)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("dues:welfare_reconciliation")).status_code == 200
+        return len(queries)
+
+    client.get(reverse("dues:welfare_reconciliation"))  # the session's first request costs more
+    assert lines(2) == lines(20)
