@@ -36,6 +36,15 @@ def arrears_to_take(application: WelfareApplication, rule: FundRule | None) -> i
     return min(owed(application.member_id), limit)
 
 
+def arrears_preview(application: WelfareApplication) -> int:
+    """What paying now would take for the member's arrears (for the pay page: read without
+    a lock, so the payout itself may take a little less or more)."""
+    rule = application.rule
+    if rule is None or not rule.arrears_bp:
+        return 0
+    return min(owed(application.member_id), rule.arrears_limit(application.amount_granted or 0))
+
+
 def pay_arrears(
     *, actor: User, application: WelfareApplication, amount: int, paid_on: date
 ) -> LedgerEntry:

@@ -17,6 +17,7 @@ from dues.welfare import selectors
 from dues.welfare.forms import PayForm, RepaymentForm, ReversePayoutForm
 from dues.welfare.models import ApplicationStatus, Payout
 from dues.welfare.services import loans, payouts
+from dues.welfare.services.arrears import arrears_preview
 from dues.welfare.views.committee import application_in_scope
 from union import permissions
 from union.forms import add_service_errors
@@ -74,7 +75,13 @@ def pay(request: OfficeRequest, public_id: str) -> HttpResponse:
     return render(
         request,
         "dues/welfare/office/pay.html",
-        {"application": application, "payee": payee, "form": form, "fund": fund},
+        {
+            "application": application,
+            "payee": payee,
+            "form": form,
+            "fund": fund,
+            "arrears": arrears_preview(application),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -103,6 +103,18 @@ def test_arrears_are_taken_from_the_payout_into_both_ledgers(
     assert selectors.fund_balance(funded.pk) == 100_000 - 10_000 + owed * 2000 // 10000
 
 
+def test_the_pay_page_says_what_goes_to_the_arrears(
+    client, login, bamako, awa, funded, committee_a, committee_b, treasurer
+):
+    _rule(funded, arrears_bp=5000)
+    _owes(2, bamako)
+    application = approve(submit(awa, 10_000), committee_a, committee_b)
+    login(client, treasurer)
+    page = client.get(reverse("dues:welfare_pay", args=[application.public_id]))
+    taken = money.format_money(2 * MONTHLY, "XOF")
+    assert f"The fund's rules take {taken} of the grant" in page.content.decode()
+
+
 def test_arrears_never_take_more_than_the_rule_allows(
     bamako, awa, funded, committee_a, committee_b, treasurer
 ):
