@@ -60,6 +60,10 @@ class DuesConfig(AppConfig):
                 apply=moves.close_and_open,
             )
         )
+        # Supporting documents are files encrypted under the field keys: rotated with them.
+        from dues.welfare import documents
+
+        registry.register_file_rotator("welfare documents", documents.rotate_stored)
         # Hourly, because each branch's 1st of the month starts at its own midnight.
         registry.register_periodic_job(
             "dues-monthly-run", task="dues.tasks.run_monthly_dues", schedule=crontab(minute=7)
@@ -68,6 +72,12 @@ class DuesConfig(AppConfig):
             "dues-retry-stripe-events",
             task="dues.tasks.retry_stuck_stripe_events",
             schedule=crontab(minute="*"),
+        )
+        # After every branch's midnight (UTC-12 to UTC+14), so "yesterday" is over everywhere.
+        registry.register_periodic_job(
+            "welfare-reconcile-payouts",
+            task="dues.tasks.reconcile_welfare_payouts",
+            schedule=crontab(hour=14, minute=41),
         )
         registry.register_periodic_job(
             "dues-reconcile-stripe",

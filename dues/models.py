@@ -100,6 +100,8 @@ class Method(models.TextChoices):
     CASH = "cash", _("Cash")
     MOBILE_MONEY = "mobile_money", _("Mobile money")
     CARD = "card", _("Card")
+    # Dues arrears a welfare fund's rules took from a member's payout (dues.welfare).
+    WELFARE = "welfare", _("Taken from a welfare payout")
 
 
 class LedgerEntry(AppendOnlyModel):
@@ -277,6 +279,10 @@ class CashBookClose(AppendOnlyModel):
     entries = models.PositiveIntegerField()
     # [{"user_id": int, "cash": int, "mobile_money": int, "entries": int}], minor units
     per_officer = models.JSONField(default=list)
+    # Welfare paid out in cash that day (minor units), and which payouts (public ids): the
+    # daily reconciliation checks every cash payout against the close of its day.
+    cash_out_total = models.BigIntegerField(default=0)
+    cash_payouts = models.JSONField(default=list)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -473,3 +479,4 @@ class StripeEvent(models.Model):
 
 
 from dues.welfare.models import *  # noqa: E402, F403 - welfare funds are dues models
+from dues.welfare.statements import *  # noqa: E402, F403

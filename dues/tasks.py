@@ -80,3 +80,12 @@ def run_monthly_dues() -> list[int]:
 def reconcile_stripe() -> int:
     """Daily: book card payments whose webhook never arrived."""
     return card.reconcile().booked
+
+
+@shared_task(time_limit=1800, soft_time_limit=1700)
+def reconcile_welfare_payouts() -> int:
+    """Daily: each branch's welfare payouts of yesterday against its cash book and the
+    mobile-money statement, and earlier days still open. Safe to run twice."""
+    from dues.welfare.services import reconciliation
+
+    return reconciliation.reconcile_recent()

@@ -13,6 +13,8 @@ from its AppConfig.ready(), the way cms.statistics.register works:
 - personal data: each app's part of what a member downloads of what the union holds on her;
 - member moves: what each app does when a member moves to another branch (dues closes
   her account in the old branch and opens one in the new), inside the move's transaction.
+- encrypted files: each app re-encrypts the files it stores under the field keys when
+  `rotate_field_keys` runs (the command re-encrypts the fields itself).
 
 Permissions are not registered: they stay in one readable table, union/permissions.py.
 A missing standing rule is a start-up error (union/checks.py), never "everyone".
@@ -322,3 +324,25 @@ def register_move_step(step: MoveStep) -> None:
 
 def move_steps() -> list[MoveStep]:
     return [_move_steps[name] for name in sorted(_move_steps)]
+
+
+# --- Key rotation of encrypted files --------------------------------------------------
+
+# A rotator re-encrypts one app's stored files under the newest field key and returns how
+# many it rewrote. It is called by `rotate_field_keys` as rotator(rewriting), where
+# rewriting() is a context manager giving a cursor inside a transaction allowed to rewrite
+# append-only rows (as the key-rotation role). It must be safe to stop at any moment and
+# run again: every file readable with the old or the new key throughout.
+FileRotator = Callable[[Callable[[], Any]], int]
+_file_rotators: dict[str, FileRotator] = {}
+
+
+def register_file_rotator(name: str, rotator: FileRotator) -> None:
+    known = _file_rotators.get(name)
+    if known is not None and known is not rotator:
+        raise ImproperlyConfigured(f"File rotator {name!r} is registered twice.")
+    _file_rotators[name] = rotator
+
+
+def file_rotators() -> list[tuple[str, FileRotator]]:
+    return sorted(_file_rotators.items())

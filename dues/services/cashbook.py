@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,10 +24,29 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+def cash_payouts(branch: Branch, day: date) -> list[tuple[UUID, int]]:
+    """(public id, minor units) of the welfare payouts paid in cash from the branch that
+    day and not reversed."""
+    from dues.welfare.models import Payout, PayoutMethod, PayoutStatus
+
+    return list(
+        Payout.objects.filter(
+            application__branch=branch,
+            paid_on=day,
+            method=PayoutMethod.CASH,
+            status=PayoutStatus.PAID,
+        )
+        .order_by("id")
+        .values_list("public_id", "amount")
+    )
+
+
 def close_cash_book(*, actor: User, branch: Branch, day: date) -> CashBookClose:
     """Total the day's cash and mobile money per officer and close the day.
 
-    Closing twice returns the first close. Entries still waiting for a second officer must
+    The close also lists the welfare payouts paid in cash that day (the daily welfare
+    reconciliation checks each cash payout against it). Closing twice returns the first
+    close. Entries still waiting for a second officer must
     be confirmed or corrected first; after the close no cash can be entered for that day.
     """
     require(actor, Perm.RECORD_PAYMENT, branch.id)
@@ -62,6 +82,7 @@ def close_cash_book(*, actor: User, branch: Branch, day: date) -> CashBookClose:
             totals = per_officer[recorded_by]
             totals[method] -= amount  # payments are negative rows: money in is positive
             totals["entries"] += 1
+        cash_out = cash_payouts(branch, day)
         try:
             with transaction.atomic():
                 close = CashBookClose.objects.create(
@@ -71,6 +92,8 @@ def close_cash_book(*, actor: User, branch: Branch, day: date) -> CashBookClose:
                     cash_total=sum(t["cash"] for t in per_officer.values()),
                     mobile_money_total=sum(t["mobile_money"] for t in per_officer.values()),
                     entries=sum(t["entries"] for t in per_officer.values()),
+                    cash_out_total=sum(amount for _id, amount in cash_out),
+                    cash_payouts=[str(public_id) for public_id, _amount in cash_out],
                     per_officer=[
                         {"user_id": user_id, **totals}
                         for user_id, totals in sorted(

@@ -150,6 +150,8 @@ def _cash_book_context(request: OfficeRequest, branch: Any, day: Any) -> dict[st
         ],
         "can_close": permissions.has_perm(request.user, Perm.RECORD_PAYMENT, branch.id),
         "currency": branch.currency,
+        # Welfare paid out in cash that day: the close lists them for the reconciliation.
+        "cash_out": sum(amount for _id, amount in cashbook.cash_payouts(branch, day)),
     }
 
 

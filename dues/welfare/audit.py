@@ -27,3 +27,7 @@ class WelfareAction(models.TextChoices):
     PAY = "welfare.pay", _("Paid a welfare application")
     REVERSE = "welfare.reverse", _("Reversed a failed payout")
     EXPORT = "welfare.export", _("Exported a fund ledger")
+    REPAY = "welfare.repay", _("Recorded a loan repayment")
+    STATEMENT = "welfare.statement", _("Imported a mobile money statement")
+    RECONCILE = "welfare.reconcile", _("Reconciled a day's payouts")
+    EXPLAIN = "welfare.explain", _("Explained an unmatched payout line")

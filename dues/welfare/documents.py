@@ -9,10 +9,16 @@ media directory reveals nothing.
 from __future__ import annotations
 
 import hashlib
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
+from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from union.crypto import fernet
@@ -87,3 +93,59 @@ def encrypt(content: bytes) -> bytes:
 
 def decrypt(token: bytes) -> bytes:
     return fernet().decrypt(token)
+
+
+# --- key rotation --------------------------------------------------------------------------
+
+ROTATE_BATCH = 100  # ids read at a time; the files themselves one by one
+
+
+def rotate_stored(rewriting: Callable[[], Any]) -> int:
+    """Re-encrypt every stored document under the newest field key (rotate_field_keys).
+
+    One document at a time, never two in memory: the new token goes to a new file, the
+    document's row is pointed at it in a short transaction, and only after that commit is
+    the old file removed. Stopped at any moment, each document is readable: its row
+    points at a complete file under the old key or the new one (both are configured
+    during a rotation), and running again skips documents already under the new key.
+    """
+    from dues.welfare.models import ApplicationDocument
+
+    newest = Fernet(settings.FIELD_ENCRYPTION_KEYS[0])
+    table = ApplicationDocument._meta.db_table
+    storage = ApplicationDocument._meta.get_field("file").storage
+    rotated = 0
+    last = 0
+    while True:
+        batch = list(
+            ApplicationDocument.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "public_id", "file")[:ROTATE_BATCH]
+        )
+        if not batch:
+            return rotated
+        for pk, public_id, old_name in batch:
+            last = pk
+            with storage.open(old_name, "rb") as handle:
+                token = handle.read()
+            try:
+                newest.decrypt(token)
+                continue  # already under the newest key (a run that was stopped)
+            except InvalidToken:
+                pass
+            fresh = fernet().rotate(token)
+            new_name = storage.save(
+                f"{public_id.hex[:2]}/{public_id.hex}.{secrets.token_hex(4)}.bin",
+                ContentFile(fresh),
+            )
+            with rewriting() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET file = %s WHERE id = %s AND file = %s",  # noqa: S608
+                    [new_name, pk, old_name],
+                )
+                moved = cursor.rowcount == 1
+            if moved:
+                storage.delete(old_name)
+                rotated += 1
+            else:  # the row changed meanwhile: keep its file, drop ours
+                storage.delete(new_name)

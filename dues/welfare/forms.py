@@ -56,6 +56,19 @@ class ApplicationForm(_CurrencyForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    dependants = forms.IntegerField(
+        label=_("How many children or others do you support?"),
+        help_text=_("Some funds give more to members who support others."),
+        min_value=0,
+        max_value=50,
+        initial=0,
+        required=False,
+    )
+    loan = forms.BooleanField(
+        label=_("I ask for a loan, without interest, that I will pay back"),
+        help_text=_("Only some funds lend."),
+        required=False,
+    )
     payee_kind = forms.ChoiceField(
         label=_("Who should receive the money?"), choices=PayeeKind.choices, initial="member"
     )
@@ -220,7 +233,7 @@ class FundForm(forms.Form):
 
 
 class RuleForm(_CurrencyForm):
-    amount_fields = ("max_payout", "max_per_member_year")
+    amount_fields = ("max_payout", "max_per_member_year", "per_dependant")
     optional_amounts = amount_fields
 
     effective_from = forms.DateField(label=_("In force from"), widget=DATE)
@@ -244,14 +257,35 @@ class RuleForm(_CurrencyForm):
         label=_("Only members in good standing"), required=False, initial=True
     )
     fee_payer = forms.ChoiceField(label=_("Provider fees"), choices=FeePayer.choices)
+    arrears_percent = forms.DecimalField(
+        label=_("Dues arrears taken from a payout, at most (% of the grant)"),
+        help_text=_("Zero: never. What the member owes is paid from the grant first."),
+        min_value=Decimal(0),
+        max_value=Decimal("99.99"),
+        decimal_places=2,
+        initial=0,
+        required=False,
+    )
+    per_dependant = forms.DecimalField(
+        label=_("More per dependant, on each cap"),
+        help_text=_("Added to the most one payout may be, and to the 12-month cap."),
+        required=False,
+    )
+    max_dependants = forms.IntegerField(
+        label=_("Dependants counted at most"), min_value=0, max_value=20, initial=0, required=False
+    )
+    loans = forms.BooleanField(label=_("The fund may lend, without interest"), required=False)
 
     @classmethod
     def rule_of(cls, cleaned: dict[str, Any]) -> dict[str, Any]:
         """The service's arguments: the share in basis points, empty limits as none."""
         data = dict(cleaned)
         data["share_bp"] = int(data.pop("share_percent") * 100)
-        for name in cls.amount_fields:
+        data["arrears_bp"] = int((data.pop("arrears_percent", None) or 0) * 100)
+        for name in ("max_payout", "max_per_member_year"):
             data[name] = data[name] or None  # empty or zero: no limit
+        data["per_dependant"] = data.get("per_dependant") or 0
+        data["max_dependants"] = data.get("max_dependants") or 0
         return data
 
 
@@ -336,3 +370,61 @@ class FundExportForm(forms.Form):
     def __init__(self, *args: Any, funds: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["fund"].choices = [("", _("All my funds")), *funds]  # type: ignore[attr-defined]
+
+
+class RepaymentForm(_CurrencyForm):
+    amount_fields = ("amount",)
+
+    amount = forms.DecimalField(label=_("Amount repaid"))
+    method = forms.ChoiceField(
+        label=_("How was it paid?"), choices=PayoutMethod.choices, widget=forms.RadioSelect
+    )
+    provider = forms.CharField(
+        label=_("Mobile money service or bank"), max_length=40, required=False
+    )
+    reference = forms.CharField(
+        label=_("Transaction reference or receipt number"), max_length=100, required=False
+    )
+    paid_on = forms.DateField(label=_("Date repaid"), widget=DATE)
+    outstanding = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class StatementForm(forms.Form):
+    branch = forms.ChoiceField(label=_("Branch"))
+    provider = forms.CharField(
+        label=_("Mobile money operator"),
+        help_text=_("As written on the payouts, for example Orange Money."),
+        max_length=40,
+    )
+    statement = forms.FileField(
+        label=_("The operator's statement (CSV or XLSX)"),
+        help_text=_("Columns: date, reference, amount (negative for money out), fee (optional)."),
+    )
+
+    def __init__(self, *args: Any, branches: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].choices = branches  # type: ignore[attr-defined]
+        self.fields["statement"].widget.attrs["accept"] = ".csv,.xlsx,text/csv"
+
+    def clean_statement(self) -> tuple[bytes, str]:
+        upload = self.cleaned_data["statement"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is too large."))
+        return bytes(upload.read()), str(upload.name or "")
+
+
+class ReconcileForm(forms.Form):
+    branch = forms.ChoiceField(label=_("Branch"))
+    day = forms.DateField(label=_("Day"), widget=DATE)
+
+    def __init__(self, *args: Any, branches: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].choices = branches  # type: ignore[attr-defined]
+
+
+class ExplainForm(forms.Form):
+    explanation = forms.CharField(
+        label=_("Why is it right?"),
+        help_text=_("For example: the operator booked it the next day; receipt found."),
+        max_length=1000,
+    )

@@ -56,9 +56,18 @@ def _paid(ctx: dict[str, Any]) -> tuple[str, str]:
     }
 
 
+def _unmatched(ctx: dict[str, Any]) -> tuple[str, str]:
+    day = date.fromisoformat(str(ctx["day"]))
+    return _("Payouts to check"), _(
+        "%(count)s line(s) of %(date)s did not match the cash book or the statement. "
+        "Please see the reconciliation page."
+    ) % {"count": int(ctx["count"]), "date": formats.date_format(day, "SHORT_DATE_FORMAT")}
+
+
 def register() -> None:
     registry.register_message("welfare_received", _received)
     registry.register_message("welfare_needs_info", _needs_info)
     registry.register_message("welfare_approved", _approved)
     registry.register_message("welfare_rejected", _rejected)
     registry.register_message("welfare_paid", _paid)
+    registry.register_message("welfare_unmatched", _unmatched)

@@ -33,6 +33,7 @@ __all__ = [
     "FundEntryKind",
     "FundRule",
     "FundTransfer",
+    "LoanRepayment",
     "PayeeKind",
     "Payout",
     "PayoutMethod",
@@ -120,6 +121,17 @@ class FundRule(AppendOnlyModel):
     fee_payer = models.CharField(
         _("who bears provider fees"), max_length=5, choices=FeePayer.choices, default=FeePayer.FUND
     )
+    # Dues the member owes may be taken from a payout, up to this share of the grant, in
+    # basis points (0 = never; below 10000, so something always reaches the payee).
+    arrears_bp = models.PositiveIntegerField(
+        _("arrears taken from a payout (basis points)"), default=0
+    )
+    # Each dependant the member supports raises the per-payout cap (and the 12-month cap)
+    # by this many minor units, for at most max_dependants of them.
+    per_dependant = models.PositiveBigIntegerField(_("more per dependant"), default=0)
+    max_dependants = models.PositiveSmallIntegerField(_("dependants counted at most"), default=0)
+    # The fund may lend, interest-free: a loan is paid like a grant and repaid in rows.
+    loans = models.BooleanField(_("interest-free loans"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -141,7 +153,32 @@ class FundRule(AppendOnlyModel):
             models.CheckConstraint(
                 condition=Q(waiting_months__lte=120), name="rule_waiting_bounded"
             ),
+            models.CheckConstraint(
+                condition=Q(arrears_bp__lt=10000), name="rule_arrears_below_all"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_dependants__lte=20), name="rule_dependants_bounded"
+            ),
         ]
+
+    def payout_cap(self, dependants: int) -> int | None:
+        """The most one payout may be for a member with `dependants` (minor units)."""
+        if self.max_payout is None:
+            return None
+        return self.max_payout + self.dependant_bonus(dependants)
+
+    def member_cap(self, dependants: int) -> int | None:
+        """The most a member with `dependants` may receive in 12 months (minor units)."""
+        if self.max_per_member_year is None:
+            return None
+        return self.max_per_member_year + self.dependant_bonus(dependants)
+
+    def dependant_bonus(self, dependants: int) -> int:
+        return self.per_dependant * min(max(dependants, 0), self.max_dependants)
+
+    def arrears_limit(self, granted: int) -> int:
+        """The most of a grant that may go to the member's dues arrears (minor units)."""
+        return granted * self.arrears_bp // 10000
 
     def __str__(self) -> str:
         return f"{self.fund} from {self.effective_from}"
@@ -236,6 +273,10 @@ class WelfareApplication(models.Model):
     )
     currency = models.CharField(_("currency"), max_length=3)
     note = EncryptedTextField(_("what happened"), blank=True, default="")
+    # Children and others the member supports: may raise the caps (FundRule.per_dependant).
+    dependants = models.PositiveSmallIntegerField(_("dependants"), default=0)
+    # An interest-free loan (where the fund's rules offer them): repaid in LoanRepayment rows.
+    loan = models.BooleanField(_("as a loan, repaid later"), default=False)
     status = models.CharField(
         _("status"),
         max_length=10,
@@ -295,6 +336,9 @@ class WelfareApplication(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="application_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(dependants__lte=50), name="application_dependants_bounded"
             ),
         ]
         indexes = [
@@ -455,6 +499,12 @@ class Payout(models.Model):
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="payouts")
     amount = models.PositiveBigIntegerField(_("amount sent"))  # minor units, to the payee
     fee = models.PositiveBigIntegerField(_("provider fee"), default=0)  # minor units
+    # Taken from the grant for the member's dues arrears (minor units), booked in the same
+    # transaction as the dues payment `arrears_entry` in her dues ledger.
+    arrears = models.PositiveBigIntegerField(_("taken for dues arrears"), default=0)
+    arrears_entry = models.OneToOneField(
+        "dues.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     currency = models.CharField(max_length=3)
     method = models.CharField(_("method"), max_length=13, choices=PayoutMethod.choices)
     provider = models.CharField(_("operator or bank"), max_length=40, blank=True)
@@ -485,6 +535,11 @@ class Payout(models.Model):
                 name="payout_reference_once",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(arrears=0, arrears_entry__isnull=True)
+                | Q(arrears__gt=0, arrears_entry__isnull=False),
+                name="payout_arrears_booked",
+            ),
             models.CheckConstraint(
                 condition=Q(status="paid", reversed_at__isnull=True)
                 | Q(status="reversed", reversed_at__isnull=False),
@@ -567,13 +622,49 @@ class FundEntryKind(models.TextChoices):
     FEE = "fee", _("Provider fee")
     PAYOUT_REVERSAL = "payout_reversal", _("Failed payout returned")
     FEE_REVERSAL = "fee_reversal", _("Provider fee returned")
+    ARREARS = "arrears", _("Dues arrears taken from a payout")
+    ARREARS_REVERSAL = "arrears_return", _("Dues arrears of a failed payout returned")
+    REPAYMENT = "repayment", _("Loan repayment")
 
 
 # Money a fund chose to send out: refused by PostgreSQL when it would take the fund below
 # zero. Share reversals are involuntary and always recorded, even below zero.
-VOLUNTARY_OUT = ("payout", "fee", "transfer")
-INFLOW_KINDS = ("share", "share_reversal", "donation", "grant")
-PAYOUT_KINDS = ("payout", "fee", "payout_reversal", "fee_reversal")
+VOLUNTARY_OUT = ("payout", "fee", "arrears", "transfer")
+INFLOW_KINDS = ("share", "share_reversal", "donation", "grant", "repayment")
+PAYOUT_KINDS = ("payout", "fee", "payout_reversal", "fee_reversal", "arrears", "arrears_return")
+
+
+class LoanRepayment(AppendOnlyModel):
+    """Money a member paid back on an interest-free loan. Its fund row brings it back into
+    the fund; what is still owed is the loan less these rows, never stored."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(
+        WelfareApplication, on_delete=models.PROTECT, related_name="repayments"
+    )
+    amount = models.PositiveBigIntegerField(_("amount repaid"))  # minor units
+    currency = models.CharField(max_length=3)
+    method = models.CharField(_("method"), max_length=13, choices=PayoutMethod.choices)
+    provider = models.CharField(_("operator or bank"), max_length=40, blank=True)
+    reference = models.CharField(_("transaction reference"), max_length=100, blank=True)
+    paid_on = models.DateField(_("date repaid"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["method", "provider", "reference"],
+                condition=~Q(reference=""),
+                name="repayment_reference_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"repayment {self.public_id}"
 
 
 class FundEntry(AppendOnlyModel):
@@ -597,6 +688,9 @@ class FundEntry(AppendOnlyModel):
     )
     transfer = models.ForeignKey(
         FundTransfer, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    repayment = models.OneToOneField(
+        LoanRepayment, null=True, blank=True, on_delete=models.PROTECT, related_name="entry"
     )
     reverses = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
@@ -629,9 +723,10 @@ class FundEntry(AppendOnlyModel):
                     )
                     | Q(kind__in=["donation", "grant"], amount__gt=0, dues_entry__isnull=True)
                     | Q(kind="transfer", transfer__isnull=False)
-                    | Q(kind__in=["payout", "fee"], amount__lt=0, payout__isnull=False)
+                    | Q(kind__in=["payout", "fee", "arrears"], amount__lt=0, payout__isnull=False)
+                    | Q(kind="repayment", amount__gt=0, repayment__isnull=False)
                     | Q(
-                        kind__in=["payout_reversal", "fee_reversal"],
+                        kind__in=["payout_reversal", "fee_reversal", "arrears_return"],
                         amount__gt=0,
                         payout__isnull=False,
                         reverses__isnull=False,
@@ -650,6 +745,10 @@ class FundEntry(AppendOnlyModel):
             models.CheckConstraint(
                 condition=Q(transfer__isnull=True) | Q(kind="transfer"),
                 name="transfer_rows_are_transfers",
+            ),
+            models.CheckConstraint(
+                condition=Q(repayment__isnull=True) | Q(kind="repayment"),
+                name="repayment_rows_are_repayments",
             ),
             # A dues payment's share is written once per fund, and so is its reversal.
             models.UniqueConstraint(

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from dues import selectors as dues_selectors
 from dues.models import EntryKind, LedgerEntry
 from dues.welfare.models import (
+    PAYOUT_KINDS,
     ApplicationStatus,
     ConflictOfInterest,
     Decision,
@@ -24,6 +25,7 @@ from dues.welfare.models import (
     FundEntry,
     FundRule,
     FundTransfer,
+    LoanRepayment,
     Payout,
     PayoutStatus,
     TransferStatus,
@@ -31,6 +33,7 @@ from dues.welfare.models import (
     WelfareApplication,
     WelfarePolicy,
 )
+from dues.welfare.statements import Reconciliation, ReconciliationItem
 from union import permissions
 from union.models import Branch, Member, RoleAssignment
 from union.permissions import GRANTS, Perm
@@ -102,7 +105,7 @@ def restricted_unspent(fund_id: int) -> int:
     restricted money first."""
     totals = FundEntry.objects.filter(fund_id=fund_id).aggregate(
         restricted=Sum("amount", filter=Q(restricted=True)),
-        paid=Sum("amount", filter=Q(kind__in=["payout", "fee", "payout_reversal", "fee_reversal"])),
+        paid=Sum("amount", filter=Q(kind__in=PAYOUT_KINDS)),
     )
     return max((totals["restricted"] or 0) + (totals["paid"] or 0), 0)
 
@@ -352,10 +355,53 @@ def pending_transfers_for(user: AnyUser) -> QuerySet[FundTransfer]:
 
 
 def own_applications(member: Member) -> QuerySet[WelfareApplication]:
-    return (
+    """A member's applications, each with `repaid` (minor units paid back on a loan)."""
+    return with_repaid(
         WelfareApplication.objects.filter(member=member)
         .select_related("fund__branch")
         .order_by("-submitted_at", "-id")
+    )
+
+
+# --- loans -------------------------------------------------------------------------------
+
+
+def with_repaid(qs: QuerySet[WelfareApplication]) -> QuerySet[WelfareApplication]:
+    """Annotate `repaid` (minor units paid back on each loan) and `outstanding` (the grant
+    less that; meaningful on paid loans)."""
+    repaid = Subquery(
+        LoanRepayment.objects.filter(application_id=OuterRef("pk"))
+        .values("application_id")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(repaid=Coalesce(repaid, Value(0))).annotate(
+        outstanding=Coalesce(F("amount_granted"), Value(0)) - F("repaid")
+    )
+
+
+def loan_outstanding(application: WelfareApplication) -> int:
+    """Minor units still owed on a paid loan (0 for anything else): the grant less what
+    was paid back. Read under the application's lock when recording a repayment."""
+    if not application.loan or application.status != ApplicationStatus.PAID:
+        return 0
+    repaid = (
+        LoanRepayment.objects.filter(application=application).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or 0
+    )
+    return (application.amount_granted or 0) - repaid
+
+
+def loans_for(user: AnyUser) -> QuerySet[WelfareApplication]:
+    """Paid loans of the treasurer's branches that are not yet repaid, oldest first."""
+    return (
+        with_repaid(applications_for(user, Perm.PAY_WELFARE))
+        .filter(loan=True, status=ApplicationStatus.PAID)
+        .filter(**{"outstanding__gt": 0})  # an annotation the type checker cannot see
+        .order_by("paid_on", "id")
     )
 
 
@@ -406,3 +452,37 @@ def office_applications(user: AnyUser) -> QuerySet[WelfareApplication]:
         if scope:
             q |= Q(branch_id__in=scope.branch_ids)
     return WelfareApplication.objects.filter(q).select_related("member", "branch", "fund__branch")
+
+
+# --- reconciliation ------------------------------------------------------------------------
+
+
+def reconciliation_branches(user: AnyUser) -> QuerySet[Branch]:
+    """Branches whose reconciliation the user sees: as treasurer (pays) or auditor (exports
+    the ledgers)."""
+    from dues.selectors import branches_for
+
+    return (branches_for(user, Perm.PAY_WELFARE) | branches_for(user, Perm.EXPORT_LEDGER)).order_by(
+        "code"
+    )
+
+
+def open_items_for(user: AnyUser) -> QuerySet[ReconciliationItem]:
+    """Unmatched lines nobody explained or cleared, in the user's branches, oldest day first."""
+    return (
+        ReconciliationItem.objects.filter(
+            reconciliation__branch__in=reconciliation_branches(user),
+            cleared_at__isnull=True,
+            explained_at__isnull=True,
+        )
+        .select_related("reconciliation__branch", "payout__application")
+        .order_by("reconciliation__day", "id")
+    )
+
+
+def reconciliations_for(user: AnyUser) -> QuerySet[Reconciliation]:
+    return (
+        Reconciliation.objects.filter(branch__in=reconciliation_branches(user))
+        .select_related("branch")
+        .order_by("-day", "branch__code")
+    )

@@ -30,6 +30,8 @@ from django.db.models.functions import TruncMonth
 from cms.statistics import Figure
 from dues import money
 from dues.welfare.models import (
+    INFLOW_KINDS,
+    PAYOUT_KINDS,
     ApplicationStatus,
     Fund,
     FundEntry,
@@ -47,8 +49,8 @@ def smallest_group() -> int:
 
 
 # Which ledger rows are money in, transfers, and payouts (with their fees and reversals).
-IN_KINDS = ("share", "share_reversal", "donation", "grant")
-OUT_KINDS = ("payout", "fee", "payout_reversal", "fee_reversal")
+IN_KINDS = INFLOW_KINDS  # loan repayments come back in with dues shares and gifts
+OUT_KINDS = PAYOUT_KINDS  # arrears taken from a payout are part of what it paid
 EVENT_KINDS = ("payout", "payout_reversal", "fee_reversal")  # one per payout event
 
 

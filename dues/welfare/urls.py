@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dues.welfare.views import committee, funds, member, treasurer
+from dues.welfare.views import committee, funds, member, reconciliation, treasurer
 
 urlpatterns = [
     path("welfare/", member.my_welfare, name="welfare_my"),
@@ -48,6 +48,24 @@ urlpatterns = [
     path("office/welfare/applications/<uuid:public_id>/pay/", treasurer.pay, name="welfare_pay"),
     path("office/welfare/documents/<uuid:public_id>/", committee.document, name="welfare_document"),
     path("office/welfare/unpaid/", treasurer.unpaid, name="welfare_unpaid"),
+    path("office/welfare/loans/", treasurer.loans_list, name="welfare_loans"),
+    path(
+        "office/welfare/applications/<uuid:public_id>/repay/",
+        treasurer.repay,
+        name="welfare_repay",
+    ),
+    path("office/welfare/reconciliation/", reconciliation.queue, name="welfare_reconciliation"),
+    path(
+        "office/welfare/reconciliation/statement/",
+        reconciliation.statement,
+        name="welfare_statement",
+    ),
+    path("office/welfare/reconciliation/run/", reconciliation.run, name="welfare_reconcile"),
+    path(
+        "office/welfare/reconciliation/items/<int:pk>/explain/",
+        reconciliation.explain,
+        name="welfare_explain",
+    ),
     path(
         "office/welfare/payouts/<uuid:public_id>/reverse/",
         treasurer.reverse_payout,

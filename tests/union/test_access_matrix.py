@@ -1,12 +1,18 @@
 """Who may open which office screen, and the second factor that guards them all.
 
-The matrix below is the access policy written out. Every cell is a test: the persona
-(see tests/conftest.py) requests the screen about a Bamako (BKO) member, applicant or role.
+The matrix below is the access policy written out, one matrix for the core, crisis and
+welfare screens. Every cell is a test: the persona (see tests/conftest.py; cttee is a BKO
+welfare committee member, coord the BKO crisis coordinator) requests the screen about a
+Bamako (BKO) member, applicant or role, or about Awa's (BKO) welfare: her pending
+application and its document, her paid loan and its payout, the emergency fund, a
+transfer waiting for approval, an unmatched reconciliation line. A welfare screen
+without a row fails test_every_welfare_screen_has_a_row.
 
     login  redirected to the sign-in page (not signed in)
     403    signed in, but no role gives this right
     404    the right exists, but only for another branch: BKO's objects do not exist for them
     ok     allowed: 200, or a redirect that is not to sign-in or the second factor
+    400    allowed, but the empty form posted is refused, and nothing changes
 """
 
 from __future__ import annotations
@@ -29,60 +35,110 @@ from crisis.models import (
     SafetyAlertText,
     ShareRecord,
 )
+from dues.services import plans
+from dues.welfare import urls as welfare_urls
+from dues.welfare.models import (
+    ApplicationStatus,
+    Fund,
+    FundEntry,
+    FundRule,
+    FundTransfer,
+    LoanRepayment,
+    Payout,
+    PayoutStatus,
+    Purpose,
+    TransferStatus,
+    WelfareApplication,
+)
+from dues.welfare.services import applications, funds, payouts, reconciliation
+from dues.welfare.statements import ReconciliationItem, StatementLine
+from tests.conftest import _officer
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Member, MemberStatus, Role, RoleAssignment
 
 MATRIX = """
-url               anon   member  secretary  treasurer  crisis  other_sec  ended  national
-office            login  403     ok         ok         ok      ok         403    ok
-members           login  403     ok         ok         403     ok         403    ok
-member_detail     login  403     ok         ok         403     404        403    ok
-member_edit       login  403     ok         403        403     404        403    ok
-member_status     login  403     ok         403        403     404        403    ok
-member_code       login  403     ok         403        403     404        403    ok
-member_erase      login  403     ok         403        403     404        403    ok
-applicants        login  403     ok         403        403     ok         403    ok
-applicant         login  403     ok         403        403     404        403    ok
-register_member   login  403     ok         403        ok      ok         403    403
-roles             login  403     ok         403        403     ok         403    ok
-moves             login  403     ok         ok         403     ok         403    ok
-move_in           login  403     ok         403        403     ok         403    ok
-role_end          login  403     ok         403        403     404        403    ok
-import_members    login  403     ok         403        403     ok         403    ok
-export_members    login  403     ok         403        403     ok         403    ok
-crisis:report            login  ok   ok   ok   ok   ok   ok   ok
-crisis:my_reports        login  ok   ok   ok   ok   ok   ok   ok
-crisis:dashboard         login  403  403  403  ok   403  403  403
-crisis:log               login  403  403  403  ok   403  403  403
-crisis:detail            login  403  403  403  ok   403  403  403
-crisis:answer            login  403  403  403  ok   403  403  403
-crisis:note              login  403  403  403  ok   403  403  403
-crisis:close             login  403  403  403  403  403  403  403
-crisis:merge             login  403  403  403  403  403  403  403
-crisis:unmerge           login  403  403  403  403  403  403  403
-crisis:case_open         login  403  403  403  ok   403  403  403
-crisis:share             login  403  403  403  403  403  403  403
-crisis:share_summary     login  403  403  403  403  403  403  403
-crisis:cases             login  403  403  403  ok   403  403  403
-crisis:case_detail       login  403  403  403  ok   403  403  403
-crisis:rota              login  403  403  403  ok   403  403  403
-crisis:slot_add          login  403  403  403  403  403  403  403
-crisis:slot_swap         login  403  403  403  403  403  403  403
-crisis:slot_end          login  403  403  403  403  403  403  403
-crisis:reachable         login  403  403  403  403  403  403  403
-crisis:settings          login  403  403  403  403  403  403  403
-crisis:alerts            login  ok   ok   ok   ok   ok   ok   ok
-crisis:office_alerts     login  403  403  403  ok   403  403  403
-crisis:alert_new         login  403  403  403  ok   403  403  403
-crisis:alert_detail      login  403  403  403  ok   403  403  403
-crisis:alert_publish     login  403  403  403  403  403  403  403
-crisis:alert_withdraw    login  403  403  403  403  403  403  403
-crisis:figures           login  403  403  403  403  403  403  ok
-crisis:figures_export    login  403  403  403  403  403  403  ok
-crisis:sms_at            403    403  403  403  403  403  403  403
-crisis:sms_at_delivery   403    403  403  403  403  403  403  403
-crisis:sms_twilio        403    403  403  403  403  403  403  403
-crisis:sms_twilio_status 403    403  403  403  403  403  403  403
+url                           anon   member sec    treas  crisis other  ended  natl   cttee  coord
+office                        login  403    ok     ok     ok     ok     403    ok     ok     ok
+members                       login  403    ok     ok     403    ok     403    ok     403    403
+member_detail                 login  403    ok     ok     403    404    403    ok     403    403
+member_edit                   login  403    ok     403    403    404    403    ok     403    403
+member_status                 login  403    ok     403    403    404    403    ok     403    403
+member_code                   login  403    ok     403    403    404    403    ok     403    403
+member_erase                  login  403    ok     403    403    404    403    ok     403    403
+applicants                    login  403    ok     403    403    ok     403    ok     403    403
+applicant                     login  403    ok     403    403    404    403    ok     403    403
+register_member               login  403    ok     403    ok     ok     403    403    403    ok
+roles                         login  403    ok     403    403    ok     403    ok     403    403
+moves                         login  403    ok     ok     403    ok     403    ok     403    403
+move_in                       login  403    ok     403    403    ok     403    ok     403    403
+role_end                      login  403    ok     403    403    404    403    ok     403    403
+import_members                login  403    ok     403    403    ok     403    ok     403    403
+export_members                login  403    ok     403    403    ok     403    ok     403    403
+crisis:report                 login  ok     ok     ok     ok     ok     ok     ok     ok     ok
+crisis:my_reports             login  ok     ok     ok     ok     ok     ok     ok     ok     ok
+crisis:dashboard              login  403    403    403    ok     403    403    403    403    ok
+crisis:log                    login  403    403    403    ok     403    403    403    403    ok
+crisis:detail                 login  403    403    403    ok     403    403    403    403    ok
+crisis:answer                 login  403    403    403    ok     403    403    403    403    ok
+crisis:note                   login  403    403    403    ok     403    403    403    403    ok
+crisis:close                  login  403    403    403    403    403    403    403    403    ok
+crisis:merge                  login  403    403    403    403    403    403    403    403    ok
+crisis:unmerge                login  403    403    403    403    403    403    403    403    ok
+crisis:case_open              login  403    403    403    ok     403    403    403    403    ok
+crisis:share                  login  403    403    403    403    403    403    403    403    ok
+crisis:share_summary          login  403    403    403    403    403    403    403    403    ok
+crisis:cases                  login  403    403    403    ok     403    403    403    403    ok
+crisis:case_detail            login  403    403    403    ok     403    403    403    403    ok
+crisis:rota                   login  403    403    403    ok     403    403    403    403    ok
+crisis:slot_add               login  403    403    403    403    403    403    403    403    ok
+crisis:slot_swap              login  403    403    403    403    403    403    403    403    ok
+crisis:slot_end               login  403    403    403    403    403    403    403    403    ok
+crisis:reachable              login  403    403    403    403    403    403    403    403    ok
+crisis:settings               login  403    403    403    403    403    403    403    403    ok
+crisis:alerts                 login  ok     ok     ok     ok     ok     ok     ok     ok     ok
+crisis:office_alerts          login  403    403    403    ok     403    403    403    403    ok
+crisis:alert_new              login  403    403    403    ok     403    403    403    403    ok
+crisis:alert_detail           login  403    403    403    ok     403    403    403    403    ok
+crisis:alert_publish          login  403    403    403    403    403    403    403    403    ok
+crisis:alert_withdraw         login  403    403    403    403    403    403    403    403    ok
+crisis:figures                login  403    403    403    403    403    403    ok     403    ok
+crisis:figures_export         login  403    403    403    403    403    403    ok     403    ok
+crisis:sms_at                 403    403    403    403    403    403    403    403    403    403
+crisis:sms_at_delivery        403    403    403    403    403    403    403    403    403    403
+crisis:sms_twilio             403    403    403    403    403    403    403    403    403    403
+crisis:sms_twilio_status      403    403    403    403    403    403    403    403    403    403
+dues:welfare_my               login  ok     ok     ok     ok     ok     ok     ok     ok     ok
+dues:welfare_apply            login  ok     ok     ok     ok     ok     ok     ok     ok     ok
+dues:welfare_funds            login  ok     ok     ok     ok     ok     ok     ok     ok     ok
+dues:welfare_mine             login  404    404    404    404    404    404    404    404    404
+dues:welfare_office           login  403    403    ok     403    403    403    ok     ok     ok
+dues:welfare_queue            login  403    403    403    403    403    403    403    ok     403
+dues:welfare_apply_for        login  403    ok     403    ok     ok     403    ok     ok     ok
+dues:welfare_application      login  403    404    ok     404    404    403    ok     ok     ok
+dues:welfare_approve          login  403    403    403    403    403    403    403    400    403
+dues:welfare_reject           login  403    403    403    403    403    403    403    400    403
+dues:welfare_ask              login  403    403    403    403    403    403    403    400    403
+dues:welfare_conflict         login  403    403    403    403    403    403    403    400    403
+dues:welfare_emergency        login  403    403    403    403    403    403    403    403    400
+dues:welfare_review           login  403    403    403    403    403    403    403    400    403
+dues:welfare_pay              login  403    403    ok     403    403    403    403    403    403
+dues:welfare_document         login  403    403    403    403    403    403    403    ok     403
+dues:welfare_unpaid           login  403    403    ok     403    403    403    403    403    403
+dues:welfare_loans            login  403    403    ok     403    403    403    403    403    403
+dues:welfare_repay            login  403    403    ok     403    403    403    403    403    403
+dues:welfare_reconciliation   login  403    403    ok     403    403    403    ok     403    403
+dues:welfare_statement        login  403    403    400    403    403    403    403    403    403
+dues:welfare_reconcile        login  403    403    400    403    403    403    403    403    403
+dues:welfare_explain          login  403    403    ok     403    403    403    ok     403    403
+dues:welfare_reverse_payout   login  403    403    ok     403    403    403    403    403    403
+dues:welfare_fund_new         login  403    403    ok     403    403    403    ok     403    403
+dues:welfare_fund             login  403    403    ok     403    403    403    ok     ok     ok
+dues:welfare_rule             login  403    403    400    403    403    403    400    403    403
+dues:welfare_gift             login  403    403    400    403    403    403    400    403    403
+dues:welfare_transfer         login  403    403    400    403    403    403    400    403    403
+dues:welfare_transfer_decide  login  403    403    403    403    403    403    403    ok     403
+dues:welfare_policy           login  403    403    ok     403    403    403    ok     403    403
+dues:welfare_export           login  403    403    ok     403    403    403    ok     403    403
 """
 # Crisis screens are the branch's crisis team's (the crisis coordinators' ones are tested
 # with a coordinator in tests/crisis/test_screens.py, other branches' 404s there too). The
@@ -91,12 +147,14 @@ crisis:sms_twilio_status 403    403  403  403  403  403  403  403
 PERSONAS = {
     "anon": None,
     "member": "member",
-    "secretary": "secretary",
-    "treasurer": "treasurer",
+    "sec": "secretary",
+    "treas": "treasurer",
     "crisis": "crisis_responder",
-    "other_sec": "other_secretary",
+    "other": "other_secretary",
     "ended": "ended_secretary",
-    "national": "national_coordinator",
+    "natl": "national_coordinator",
+    "cttee": "committee_member",
+    "coord": "crisis_coordinator",
 }
 
 # Screens that change something are POST-only; the data asks for a harmless, allowed change.
@@ -120,6 +178,29 @@ POSTS = {
     "crisis:sms_twilio": {"From": "+22376000001", "Body": "OK", "MessageSid": "SM1"},
     "crisis:sms_twilio_status": {"MessageSid": "SM1", "MessageStatus": "failed"},
 }
+# The welfare screens that only take a POST get an empty form: refused or explained, never
+# acted on (transfer_decide approves: allowed cells may act, on this test's own objects).
+POSTS.update(
+    {
+        f"dues:welfare_{name}": {}
+        for name in (
+            "approve",
+            "reject",
+            "ask",
+            "conflict",
+            "emergency",
+            "review",
+            "statement",
+            "reconcile",
+            "explain",
+            "reverse_payout",
+            "rule",
+            "gift",
+            "transfer",
+            "transfer_decide",
+        )
+    }
+)
 CRISIS_BY_CALLOUT = ("detail", "answer", "note", "close", "merge", "unmerge", "case_open", "share")
 
 
@@ -195,9 +276,117 @@ def _crisis_url(name: str, objects: dict[str, object]) -> str:
     return reverse(name, args=args)
 
 
+@pytest.fixture
+def committee_member(bamako) -> Member:
+    return _officer(bamako, Role.WELFARE_COMMITTEE)
+
+
+@pytest.fixture
+def crisis_coordinator(bamako) -> Member:
+    return _officer(bamako, Role.CRISIS_COORDINATOR)
+
+
+@pytest.fixture
+def welfare_objects(bamako, bko_objects) -> dict[str, object]:
+    """Awa's pending application with a document; her loan, paid in cash today (so an
+    unmatched line: the cash book is open); the BKO emergency fund; a transfer waiting."""
+    plans.set_dues_plan(
+        actor=None,
+        branch=bamako,
+        monthly_amount=1000,
+        solidarity_amount=500,
+        grace_months=3,
+        confirm_threshold=5000,
+    )
+    fund = funds.create_fund(actor=None, branch=bamako, purpose=Purpose.EMERGENCY)
+    FundRule.objects.create(
+        fund=fund,
+        effective_from=timezone.localdate() - timedelta(days=30),
+        share_bp=1000,
+        good_standing_required=False,
+        loans=True,
+    )
+    other = funds.create_fund(actor=None, branch=bamako, purpose=Purpose.MEDICAL)
+    FundEntry.objects.create(
+        fund=fund, kind="grant", amount=100_000, currency="XOF", booked_on=timezone.localdate()
+    )
+    awa = MemberFactory(branch=bamako, working_name="Awa Canary-Zebra", with_login=True)
+    deciders = [_officer(bamako, Role.WELFARE_COMMITTEE) for _ in range(2)]
+    payer = _officer(bamako, Role.TREASURER)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pending = applications.submit_application(
+        actor=awa.user,
+        member=awa,
+        purpose=Purpose.EMERGENCY,
+        amount=5_000,
+        uploads=[applications.Upload(pdf)],
+    )
+    loan = applications.submit_application(
+        actor=awa.user, member=awa, purpose=Purpose.EMERGENCY, amount=3_000, loan=True
+    )
+    for decider in deciders:
+        applications.approve_application(
+            actor=decider.user, application=loan, amount=3_000, reason="Within the rules."
+        )
+    payout = payouts.pay_application(
+        actor=payer.user, application=loan, method="cash", paid_on=timezone.localdate()
+    )
+    run = reconciliation.reconcile_day(branch=bamako, day=timezone.localdate())
+    transfer = funds.request_transfer(
+        actor=payer.user, from_fund=fund, to_fund=other, amount=1_000, reason="Medical costs."
+    )
+    return {
+        "application": pending,
+        "document": pending.documents.get(),
+        "loan": loan,
+        "payout": payout,
+        "fund": fund,
+        "transfer": transfer,
+        "item": run.items.get(),
+    }
+
+
+WELFARE_ARGS = {
+    "mine": "application",
+    "application": "application",
+    "approve": "application",
+    "reject": "application",
+    "ask": "application",
+    "conflict": "application",
+    "emergency": "application",
+    "review": "application",
+    "pay": "application",
+    "document": "document",
+    "repay": "loan",
+    "reverse_payout": "payout",
+    "fund": "fund",
+    "rule": "fund",
+    "gift": "fund",
+    "transfer": "fund",
+    "transfer_decide": "transfer",
+}
+
+
+def _welfare_url(name: str, objects: dict[str, object]) -> str:
+    view = name.removeprefix("dues:welfare_")
+    args: list[object] = []
+    if view in WELFARE_ARGS:
+        args = [objects[WELFARE_ARGS[view]].public_id]  # type: ignore[attr-defined]
+    elif view == "explain":
+        args = [objects["item"].pk]  # type: ignore[attr-defined]
+    elif view == "policy":
+        args = ["BKO"]
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        pytest.fail(f"{name} is in the matrix but not in the urlconf: fix the matrix")
+
+
 def _url(name: str, objects: dict[str, object]) -> str:
     if name.startswith("crisis:"):
         return _crisis_url(name, objects)
+    if name.startswith("dues:welfare_"):
+        return _welfare_url(name, objects)
     if name in ("member_detail", "member_edit", "member_status", "member_code", "member_erase"):
         args = [objects["member"].public_id]  # type: ignore[attr-defined]
     elif name == "applicant":
@@ -218,16 +407,28 @@ def test_a_screen_the_urlconf_does_not_know_fails_the_matrix():
         _url("no_such_screen", {})
 
 
+def test_every_welfare_screen_has_a_row():
+    rows = {row for row, _persona, _cell in _cells()}
+    screens = {f"dues:{pattern.name}" for pattern in welfare_urls.urlpatterns}
+    assert sorted(screens - rows) == []
+
+
 @pytest.mark.parametrize(("url_name", "persona", "expected"), _cells())
 def test_access(client, login, request, bamako, segou, bko_objects, url_name, persona, expected):
     fixture = PERSONAS[persona]
     if fixture is not None:
         login(client, request.getfixturevalue(fixture))
+    welfare = url_name.startswith("dues:welfare_")
+    if welfare:
+        bko_objects = {**bko_objects, **request.getfixturevalue("welfare_objects")}
     url = _url(url_name, bko_objects)
     # A 404 may come after a redirect to a language prefix (the public site's catch-all).
     follow = expected == "404"
     if url_name in POSTS:
-        response = client.post(url, POSTS[url_name], follow=follow)
+        data = dict(POSTS[url_name])
+        if url_name == "crisis:merge":  # the duplicate to merge: BKO's other call-out
+            data["duplicate"] = str(bko_objects["case"].callout.public_id)  # type: ignore[attr-defined]
+        response = client.post(url, data, follow=follow)
     else:
         response = client.get(url, follow=follow)
 
@@ -242,6 +443,10 @@ def test_access(client, login, request, bamako, segou, bko_objects, url_name, pe
     else:
         assert response.status_code == int(expected)
 
+    if expected != "ok" and welfare:
+        _welfare_unchanged(bko_objects)
+        if expected != "400":  # refused: not even the member's name shows
+            assert "Canary-Zebra" not in response.content.decode()
     if expected != "ok":
         # Refused means nothing happened, too.
         target: Member = bko_objects["member"]  # type: ignore[assignment]
@@ -258,6 +463,24 @@ def test_access(client, login, request, bamako, segou, bko_objects, url_name, pe
         assert alert.status == "draft"
         assert not LegalCase.objects.filter(callout=callout).exists()
         assert not ShareRecord.objects.filter(callout=callout).exists()
+
+
+def _welfare_unchanged(objects: dict[str, object]) -> None:
+    application: WelfareApplication = objects["application"]  # type: ignore[assignment]
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PENDING
+    assert not application.decisions.exists()
+    assert not application.conflicts.exists()
+    assert Payout.objects.get(pk=objects["payout"].pk).status == PayoutStatus.PAID  # type: ignore[attr-defined]
+    assert not LoanRepayment.objects.exists()
+    item: ReconciliationItem = objects["item"]  # type: ignore[assignment]
+    item.refresh_from_db()
+    assert item.explained_at is None
+    assert not StatementLine.objects.exists()
+    assert FundTransfer.objects.get(pk=objects["transfer"].pk).status == TransferStatus.PENDING  # type: ignore[attr-defined]
+    fund: Fund = objects["fund"]  # type: ignore[assignment]
+    assert fund.rules.count() == 1
+    assert not fund.entries.filter(kind__in=["donation", "transfer"]).exists()
 
 
 def test_refusals_show_the_plain_pages(client, login, member, other_secretary, bko_objects):

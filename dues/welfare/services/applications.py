@@ -155,20 +155,28 @@ def check_rules(application: WelfareApplication, *, amount: int, day: date, rule
                 % {"months": rule.waiting_months, "paid": paid},
                 code="waiting",
             )
-    if rule.max_payout is not None and amount > rule.max_payout:
+    if application.loan and not rule.loans:
+        raise ValidationError(
+            {"loan": _("This fund does not lend: ask for help that is not repaid.")},
+            code="no_loans",
+        )
+    # The caps of the rule in force on `day` (the decision date), raised for dependants.
+    payout_cap = rule.payout_cap(application.dependants)
+    member_cap = rule.member_cap(application.dependants)
+    if payout_cap is not None and amount > payout_cap:
         raise ValidationError(
             {
                 "amount": _("This fund pays at most %(amount)s at a time.")
-                % {"amount": money.format_money(rule.max_payout, currency)}
+                % {"amount": money.format_money(payout_cap, currency)}
             },
             code="max_payout",
         )
-    if rule.max_per_member_year is not None:
+    if member_cap is not None:
         received = selectors.received_in_year(
             member.pk, application.fund_id, until=day, excluding=application.pk
         )
-        if received + amount > rule.max_per_member_year:
-            left = max(rule.max_per_member_year - received, 0)
+        if received + amount > member_cap:
+            left = max(member_cap - received, 0)
             raise ValidationError(
                 {
                     "amount": _(
@@ -176,7 +184,7 @@ def check_rules(application: WelfareApplication, *, amount: int, day: date, rule
                         "%(left)s is left."
                     )
                     % {
-                        "cap": money.format_money(rule.max_per_member_year, currency),
+                        "cap": money.format_money(member_cap, currency),
                         "left": money.format_money(left, currency),
                     }
                 },
@@ -188,6 +196,14 @@ def _check_amount(amount: object) -> int:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ValidationError({"amount": _("Enter an amount greater than zero.")}, code="amount")
     return amount
+
+
+def _check_dependants(dependants: object) -> int:
+    if not isinstance(dependants, int) or isinstance(dependants, bool) or not 0 <= dependants <= 50:
+        raise ValidationError(
+            {"dependants": _("Give the number of dependants (0 to 50).")}, code="dependants"
+        )
+    return dependants
 
 
 def _may_edit(actor: User, application: WelfareApplication) -> bool:
@@ -223,13 +239,16 @@ def submit_application(
     note: str = "",
     payee: Payee | None = None,
     uploads: Iterable[Upload] = (),
+    dependants: int = 0,
+    loan: bool = False,
 ) -> WelfareApplication:
     """A member applies, or an officer or crisis responder applies for them.
 
     The fund is the branch's for that purpose, else the national one. The fund's rules of
     today are checked already (so a member learns at once that they must wait), and again
-    when the committee decides. Side effects: supporting documents stored encrypted; the
-    member is told their request was received.
+    when the committee decides. `dependants` (children and others she supports) may raise
+    the caps; `loan` asks for an interest-free loan where the fund lends. Side effects:
+    supporting documents stored encrypted; the member is told their request was received.
     """
     if member.user_id != actor.pk:
         require(actor, Perm.APPLY_WELFARE_FOR_MEMBER, member.branch_id)
@@ -238,6 +257,7 @@ def submit_application(
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": _("Choose what the help is for.")}, code="purpose")
     amount = _check_amount(amount)
+    dependants = _check_dependants(dependants)
     note = note.strip()[:MAX_NOTE]
     currency = member.branch.currency
     cleaned, destination_hash = _clean_payee(payee or Payee(), currency)
@@ -260,6 +280,8 @@ def submit_application(
             amount_requested=amount,
             currency=currency,
             note=note,
+            dependants=dependants,
+            loan=bool(loan),
             submitted_by=actor,
             payee_kind=cleaned.kind,
             payee_name=cleaned.name,
@@ -337,12 +359,15 @@ def edit_application(
     amount: int | None = None,
     note: str | None = None,
     payee: Payee | None = None,
+    dependants: int | None = None,
+    loan: bool | None = None,
 ) -> WelfareApplication:
     """Change an application that is not paid or rejected (the member, or whoever submitted
     it for them).
 
-    A new amount, purpose or payee is a new version: earlier approvals stop counting and
-    an approved (not yet paid) application waits for the committee again. An application
+    A new amount, purpose, payee, number of dependants or loan is a new version: earlier
+    approvals stop counting and an approved (not yet paid) application waits for the
+    committee again. An application
     waiting for information goes back to the committee with any edit.
     """
     if not _may_edit(actor, application):
@@ -370,6 +395,14 @@ def edit_application(
         if amount is not None and amount != application.amount_requested:
             application.amount_requested = _check_amount(amount)
             fields.add("amount_requested")
+            material = True
+        if dependants is not None and dependants != application.dependants:
+            application.dependants = _check_dependants(dependants)
+            fields.add("dependants")
+            material = True
+        if loan is not None and bool(loan) != application.loan:
+            application.loan = bool(loan)
+            fields.add("loan")
             material = True
         if payee is not None:
             cleaned, destination_hash = _clean_payee(payee, application.currency)

@@ -90,10 +90,16 @@ def set_fund_rule(
     waiting_months: int = 0,
     good_standing_required: bool = True,
     fee_payer: str = FeePayer.FUND,
+    arrears_bp: int = 0,
+    per_dependant: int = 0,
+    max_dependants: int = 0,
+    loans: bool = False,
 ) -> FundRule:
     """Give a fund new rules from a date on (today or later: shares already booked keep
     the rule they were booked under). The shares of all funds a payment flows into may
-    not exceed the whole payment."""
+    not exceed the whole payment. A rule may take the member's dues arrears from a payout
+    (up to arrears_bp of the grant), raise both caps by per_dependant for each of up to
+    max_dependants dependants, and let the fund lend interest-free."""
     branch = fund.branch
     if actor is not None:
         require(actor, Perm.MANAGE_WELFARE_FUNDS, branch)
@@ -110,6 +116,12 @@ def set_fund_rule(
         errors["waiting_months"] = _("Enter a number of months between 0 and 120.")
     if fee_payer not in FeePayer.values:
         errors["fee_payer"] = _("Say who bears provider fees.")
+    if not 0 <= arrears_bp < 10000:
+        errors["arrears_bp"] = _("The share taken for arrears is between 0 and 99.99 %.")
+    if per_dependant < 0:
+        errors["per_dependant"] = _("Enter an amount of zero or more.")
+    if not 0 <= max_dependants <= 20:
+        errors["max_dependants"] = _("Enter a number of dependants between 0 and 20.")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -146,6 +158,10 @@ def set_fund_rule(
                     waiting_months=waiting_months,
                     good_standing_required=good_standing_required,
                     fee_payer=fee_payer,
+                    arrears_bp=arrears_bp,
+                    per_dependant=per_dependant,
+                    max_dependants=max_dependants,
+                    loans=loans,
                     created_by=actor,
                 )
         except IntegrityError as exc:

@@ -33,6 +33,7 @@ from dues.welfare.models import (
     PayoutStatus,
     WelfareApplication,
 )
+from dues.welfare.services.arrears import arrears_to_take, pay_arrears, return_arrears
 from dues.welfare.services.common import audit, lock_application, lock_funds
 from union.crypto import keyed_hash
 from union.models import Member
@@ -70,7 +71,10 @@ def pay_application(
     """Record the payment of an approved application's grant from its fund.
 
     Provider fees are a ledger row of their own; the rule in force on the decision date
-    says whether the fund pays them on top or they come out of the amount sent. Posting
+    says whether the fund pays them on top or they come out of the amount sent, and
+    whether the member's dues arrears are taken from the grant first (up to its share of
+    the grant): then one dues payment in her ledger and one "arrears" row in the fund's,
+    in this transaction (dues.welfare.services.arrears). Posting
     the same payment again returns the first payout. Refused: an application that is not
     approved, a payer who took part in it, a reference already used, a fund that cannot
     afford it (or is below zero after a correction). Side effect: the member is told.
@@ -107,11 +111,13 @@ def pay_application(
                 code="reference_used",
             )
         granted = application.amount_granted or 0
-        fee_payer = application.rule.fee_payer if application.rule else FeePayer.FUND
-        sent = granted - fee if fee_payer == FeePayer.PAYEE else granted
+        rule = application.rule
+        fee_payer = rule.fee_payer if rule else FeePayer.FUND
+        arrears = arrears_to_take(application, rule)
+        sent = granted - arrears - (fee if fee_payer == FeePayer.PAYEE else 0)
         if sent <= 0:
             raise ValidationError({"fee": _("The fee is larger than the grant.")}, code="fee")
-        out = sent + fee
+        out = sent + fee + arrears
         lock_funds([application.fund_id])
         balance = selectors.fund_balance(application.fund_id)  # re-read under the lock
         if balance < out:
@@ -125,11 +131,20 @@ def pay_application(
             )
         try:
             with transaction.atomic():
+                arrears_entry = (
+                    pay_arrears(
+                        actor=actor, application=application, amount=arrears, paid_on=paid_on
+                    )
+                    if arrears
+                    else None
+                )
                 payout = Payout.objects.create(
                     application=application,
                     fund_id=application.fund_id,
                     amount=sent,
                     fee=fee,
+                    arrears=arrears,
+                    arrears_entry=arrears_entry,
                     currency=application.currency,
                     method=method,
                     provider=details.provider,
@@ -148,18 +163,19 @@ def pay_application(
                         recorded_by=actor,
                     )
                 ]
-                if fee:
-                    rows.append(
-                        FundEntry(
-                            fund_id=application.fund_id,
-                            kind=FundEntryKind.FEE,
-                            amount=-fee,
-                            currency=application.currency,
-                            booked_on=paid_on,
-                            payout=payout,
-                            recorded_by=actor,
+                for kind, amount in ((FundEntryKind.FEE, fee), (FundEntryKind.ARREARS, arrears)):
+                    if amount:
+                        rows.append(
+                            FundEntry(
+                                fund_id=application.fund_id,
+                                kind=kind,
+                                amount=-amount,
+                                currency=application.currency,
+                                booked_on=paid_on,
+                                payout=payout,
+                                recorded_by=actor,
+                            )
                         )
-                    )
                 FundEntry.objects.bulk_create(rows)
         except IntegrityError as exc:
             if "cannot afford" in str(exc):  # the database's own check (migration 0004)
@@ -195,7 +211,8 @@ def reverse_payout(
     *, actor: User, payout: Payout, reason: str, fee_returned: bool = False
 ) -> Payout:
     """A payout that failed (a wrong number, money sent back): its rows are reversed (the
-    fee too if the provider returned it) and the application is approved again. Reversing
+    fee too if the provider returned it; arrears it paid go back to the fund and the
+    member's dues payment is corrected) and the application is approved again. Reversing
     twice is a no-op."""
     require(actor, Perm.PAY_WELFARE, payout.application.branch_id)
     reason = reason.strip()
@@ -235,6 +252,8 @@ def reverse_payout(
                 )
             )
         FundEntry.objects.bulk_create(reversals)
+        if payout.arrears:
+            return_arrears(actor=actor, payout=payout, reason=reason)
         payout.status = PayoutStatus.REVERSED
         payout.reversed_at = timezone.now()
         payout.reversed_by = actor

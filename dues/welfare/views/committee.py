@@ -129,6 +129,10 @@ def _context(request: OfficeRequest, application: WelfareApplication, **forms: A
         "payouts": list(application.payouts.order_by("-recorded_at"))
         if permissions.has_perm(user, Perm.PAY_WELFARE, branch_id)
         else [],
+        "can_repay": permissions.has_perm(user, Perm.PAY_WELFARE, branch_id)
+        and application.loan
+        and application.status == ApplicationStatus.PAID,
+        "outstanding": selectors.loan_outstanding(application),
     }
     if decides and not involved and open_:
         context["approve_form"] = forms.get("approve_form") or ApproveForm(
@@ -349,6 +353,8 @@ def apply_for_member(request: OfficeRequest) -> HttpResponse:
                     amount=data["amount"],
                     note=data["note"],
                     payee=form.payee(),
+                    dependants=data["dependants"] or 0,
+                    loan=data["loan"],
                     uploads=[applications.Upload(data["document"])] if data["document"] else [],
                 )
             except ValidationError as exc:

@@ -69,6 +69,8 @@ def apply(request: HttpRequest) -> HttpResponse:
                 amount=data["amount"],
                 note=data["note"],
                 payee=form.payee(),
+                dependants=data["dependants"] or 0,
+                loan=data["loan"],
                 uploads=_uploads(data["document"]),
             )
         except ValidationError as exc:
@@ -139,6 +141,11 @@ def my_application(request: HttpRequest, public_id: str) -> HttpResponse:
             if application.status not in (ApplicationStatus.PAID, ApplicationStatus.REJECTED)
             else None,
             "documents": application.documents.count(),
+            "payout": selectors.live_payout(application),
+            "outstanding": selectors.loan_outstanding(application),
+            "repayments": list(application.repayments.order_by("paid_on", "id"))
+            if application.loan
+            else [],
         },
         status=400 if request.method == "POST" else 200,
     )

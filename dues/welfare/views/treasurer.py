@@ -1,4 +1,5 @@
-"""The treasurer's side: approved applications waiting for payment, paying, reversing."""
+"""The treasurer's side: approved applications waiting for payment, paying, reversing,
+loans still to be repaid and their repayments."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from dues import money
 from dues.welfare import selectors
-from dues.welfare.forms import PayForm, ReversePayoutForm
+from dues.welfare.forms import PayForm, RepaymentForm, ReversePayoutForm
 from dues.welfare.models import ApplicationStatus, Payout
-from dues.welfare.services import payouts
+from dues.welfare.services import loans, payouts
+from dues.welfare.services.arrears import arrears_preview
 from dues.welfare.views.committee import application_in_scope
 from union import permissions
 from union.forms import add_service_errors
@@ -73,7 +75,13 @@ def pay(request: OfficeRequest, public_id: str) -> HttpResponse:
     return render(
         request,
         "dues/welfare/office/pay.html",
-        {"application": application, "payee": payee, "form": form, "fund": fund},
+        {
+            "application": application,
+            "payee": payee,
+            "form": form,
+            "fund": fund,
+            "arrears": arrears_preview(application),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -103,3 +111,65 @@ def reverse_payout(request: OfficeRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(request, _("The payout is reversed; the application can be paid again."))
     return redirect(target)
+
+
+@office_view(Perm.PAY_WELFARE)
+def loans_list(request: OfficeRequest) -> HttpResponse:
+    page = paginate(
+        selectors.loans_for(request.user).select_related("member"),
+        sort="oldest",
+        allowed={"oldest": "id"},
+        cursor=request.GET.get("cursor"),
+        size=settings.OFFICE_PAGE_SIZE,
+    )
+    return render(request, "dues/welfare/office/loans.html", {"page": page})
+
+
+@office_view(Perm.PAY_WELFARE)
+def repay(request: OfficeRequest, public_id: str) -> HttpResponse:
+    """Record a repayment of a loan. The form carries what it showed as still owed: posted
+    twice, the second finds it changed and records nothing."""
+    application = application_in_scope(request, public_id)
+    if not permissions.has_perm(request.user, Perm.PAY_WELFARE, application.branch_id):
+        raise Http404
+    if not application.loan or application.status != ApplicationStatus.PAID:
+        return redirect("dues:welfare_application", public_id=application.public_id)
+    outstanding = selectors.loan_outstanding(application)
+    form = RepaymentForm(
+        request.POST or None,
+        currency=application.currency,
+        initial={
+            "method": application.payout_method,
+            "paid_on": money.local_today(application.branch.time_zone),
+            "outstanding": outstanding,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            loans.record_repayment(
+                actor=request.user,
+                application=application,
+                amount=data["amount"],
+                method=data["method"],
+                provider=data["provider"],
+                reference=data["reference"],
+                paid_on=data["paid_on"],
+                outstanding_seen=data["outstanding"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The repayment is recorded."))
+            return redirect("dues:welfare_loans")
+    return render(
+        request,
+        "dues/welfare/office/repay.html",
+        {
+            "application": application,
+            "form": form,
+            "outstanding": outstanding,
+            "repayments": list(application.repayments.order_by("paid_on", "id")),
+        },
+        status=400 if request.method == "POST" else 200,
+    )

@@ -3,7 +3,8 @@
 A Hypothesis state machine plays dues payments and their corrections (the fund's share in
 and back out), gifts, applications approved by the committee, payouts (some posted twice,
 some the fund cannot afford) and reversals of failed payouts (with or without the fee),
-then checks after every step:
+then checks after every step (LendingMachine adds arrears taken from payouts, loans and
+their repayments):
 
 - the balance is what the test itself expects, and the sum of the ledger;
 - each dues payment's share is the rule's share, and a corrected payment's shares sum to 0;
@@ -31,7 +32,7 @@ from hypothesis.stateful import (
 
 from dues import money
 from dues.models import LedgerEntry
-from dues.services import ledger, plans
+from dues.services import ledger, plans, runs
 from dues.welfare import selectors
 from dues.welfare.models import (
     ApplicationStatus,
@@ -42,7 +43,7 @@ from dues.welfare.models import (
     Purpose,
     WelfareApplication,
 )
-from dues.welfare.services import applications, funds, payouts
+from dues.welfare.services import applications, funds, loans, payouts
 from tests.conftest import _officer
 from tests.factories import BranchFactory, MemberFactory
 from union.models import Role
@@ -157,7 +158,8 @@ class FundMachine(RuleBasedStateMachine):
             return
         if before == ApplicationStatus.APPROVED:
             assert balance >= application.amount + fee
-            self.expected -= payout.amount + payout.fee
+            # Arrears taken for her dues leave the fund and bring back their dues share.
+            self.expected -= payout.amount + payout.fee + _net_arrears(payout)
         else:
             assert before == ApplicationStatus.PAID  # a second post: the first payout back
         if twice:
@@ -182,6 +184,7 @@ class FundMachine(RuleBasedStateMachine):
         )
         if was_paid:
             self.expected += payout.amount + (payout.fee if fee_returned else 0)
+            self.expected += _net_arrears(payout)
 
     # --- invariants -------------------------------------------------------------------
 
@@ -215,9 +218,14 @@ class FundMachine(RuleBasedStateMachine):
                 rows = dict(FundEntry.objects.filter(payout=payout).values_list("kind", "amount"))
                 assert rows["payout"] == -payout.amount
                 assert rows.get("fee", 0) == -payout.fee
+                assert rows.get("arrears", 0) == -payout.arrears
+                if payout.arrears:  # the same amount paid into her dues ledger
+                    assert payout.arrears_entry is not None
+                    assert payout.arrears_entry.amount == -payout.arrears
                 if payout.status == PayoutStatus.REVERSED:
                     assert rows["payout_reversal"] == payout.amount
                     assert rows.get("fee_reversal", 0) == (payout.fee if payout.fee_returned else 0)
+                    assert rows.get("arrears_return", 0) == payout.arrears
 
     @invariant()
     def no_payout_left_the_fund_below_zero(self) -> None:
@@ -226,8 +234,90 @@ class FundMachine(RuleBasedStateMachine):
             FundEntry.objects.filter(fund=self.fund).order_by("id").values_list("kind", "amount")
         ):
             running += amount
-            if kind in ("payout", "fee"):
+            if kind in ("payout", "fee", "arrears"):
                 assert running >= 0
+
+
+def _net_arrears(payout: Payout) -> int:
+    """What a payout's arrears cost the fund: the arrears, less the fund's share of that
+    dues payment (which flows back in, like the share of any dues payment)."""
+    return payout.arrears - payout.arrears * SHARE_BP // 10_000
+
+
+class LendingMachine(FundMachine):
+    """The same fund under a rule of today that takes up to 30 % of a grant for the
+    member's arrears and lends: months are charged to her, some applications are loans,
+    loans are repaid in part. Also checked after every step: what she owes on a loan is
+    the grant less her repayments, never below zero, and every repayment is in the fund."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        FundRule.objects.create(
+            fund=self.fund,
+            effective_from=self.today,
+            share_bp=SHARE_BP,
+            good_standing_required=False,
+            arrears_bp=3000,
+            loans=True,
+        )
+        self.months = 0
+
+    @precondition(lambda self: self.months < 10)
+    @rule()
+    def charge_a_month(self) -> None:
+        self.months += 1
+        runs.charge_period(period=date(2026, self.months, 1), branch=self.branch)
+
+    @rule(amount=st.integers(1, 15_000))
+    def lend(self, amount: int) -> None:
+        application = applications.submit_application(
+            actor=self.member.user,
+            member=self.member,
+            purpose=Purpose.EMERGENCY,
+            amount=amount,
+            loan=True,
+        )
+        for decider in self.committee:
+            application = applications.approve_application(
+                actor=decider,
+                application=application,
+                amount=amount,
+                reason="ok",
+                over_available=True,
+            )
+        self.applications.append(application)
+
+    @precondition(lambda self: any(a.loan for a in self.applications))
+    @rule(data=st.data())
+    def repay(self, data: st.DataObject) -> None:
+        application = data.draw(st.sampled_from([a for a in self.applications if a.loan]))
+        application.refresh_from_db()
+        owed = selectors.loan_outstanding(application)
+        if owed <= 0:
+            return
+        amount = data.draw(st.integers(1, owed))
+        loans.record_repayment(
+            actor=self.treasurer,
+            application=application,
+            amount=amount,
+            method="cash",
+            paid_on=self.today,
+        )
+        self.expected += amount
+
+    @invariant()
+    def loans_owe_the_grant_less_repayments(self) -> None:
+        for application in WelfareApplication.objects.filter(fund=self.fund, loan=True):
+            repaid = application.repayments.aggregate(t=Sum("amount"))["t"] or 0
+            in_fund = FundEntry.objects.filter(repayment__application=application).aggregate(
+                t=Sum("amount")
+            )["t"]
+            assert (in_fund or 0) == repaid
+            if application.status == ApplicationStatus.PAID:
+                assert (
+                    selectors.loan_outstanding(application) == application.amount_granted - repaid
+                )
+                assert selectors.loan_outstanding(application) >= 0
 
 
 def test_any_sequence_keeps_the_fund_ledger_consistent(national):
@@ -237,6 +327,19 @@ def test_any_sequence_keeps_the_fund_ledger_consistent(national):
         settings=settings(
             max_examples=12,
             stateful_step_count=12,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+
+
+def test_arrears_and_loans_keep_both_ledgers_consistent(national):
+    LendingMachine.national = national
+    run_state_machine_as_test(
+        LendingMachine,
+        settings=settings(
+            max_examples=10,
+            stateful_step_count=14,
             deadline=None,
             suppress_health_check=list(HealthCheck),
         ),

@@ -1,13 +1,9 @@
-"""Welfare screens: who may open which, and what members and officers see and do there.
+"""Welfare screens: what members and officers see and do there.
 
-The matrix is the access policy written out (rows: the screens dues:welfare_<row>);
-every cell is a test about Awa's (BKO) pending application, its document and the BKO
-emergency fund (personas in tests/conftest.py and tests/dues/welfare/conftest.py):
-
-    login  redirected to the sign-in page (not signed in)
-    403    signed in, but no role gives this right
-    404    the right exists, but not for this object (another branch, someone else's)
-    ok     allowed: 200, or a redirect that is not to sign-in or the second factor
+Who may open which screen is in the one access matrix, tests/union/test_access_matrix.py
+(its welfare rows are about Awa's pending application, its document, her paid loan, the
+BKO emergency fund, a transfer and an unmatched reconciliation line). Personas in
+tests/conftest.py and tests/dues/welfare/conftest.py.
 """
 
 from __future__ import annotations
@@ -21,45 +17,12 @@ from dues import money
 from dues.welfare.audit import WelfareAction
 from dues.welfare.models import ApplicationStatus, FundEntry, Payout, WelfareApplication
 from dues.welfare.services import applications
-from tests.dues.access import assert_access, cells
 from tests.dues.conftest import pay
 from tests.dues.welfare.conftest import approve, submit
 from tests.factories import MemberFactory
 from union.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
-
-MATRIX = """
-url          anon   member  sec  treas  crisis  cttee  coord  other  ended  natl
-my           login  ok      ok   ok     ok      ok     ok     ok     ok     ok
-apply        login  ok      ok   ok     ok      ok     ok     ok     ok     ok
-funds        login  ok      ok   ok     ok      ok     ok     ok     ok     ok
-mine         login  404     404  404    404     404    404    404    404    404
-office       login  403     403  ok     403     ok     ok     403    403    ok
-queue        login  403     403  403    403     ok     403    403    403    403
-apply_for    login  403     ok   403    ok      ok     ok     ok     403    ok
-application  login  403     404  ok     404     ok     ok     404    403    ok
-pay          login  403     403  ok     403     403    403    403    403    403
-document     login  403     403  403    403     ok     403    403    403    403
-unpaid       login  403     403  ok     403     403    403    403    403    403
-fund         login  403     403  ok     403     ok     ok     403    403    ok
-fund_new     login  403     403  ok     403     403    403    403    403    ok
-policy       login  403     403  ok     403     403    403    403    403    ok
-export       login  403     403  ok     403     403    403    403    403    ok
-"""
-
-PERSONAS = {
-    "anon": None,
-    "member": "member",
-    "sec": "secretary",
-    "treas": "treasurer",
-    "crisis": "crisis_responder",
-    "cttee": "committee_c",
-    "coord": "crisis_coordinator",
-    "other": "other_secretary",
-    "ended": "ended_secretary",
-    "natl": "national_coordinator",
-}
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -70,62 +33,10 @@ def bko(awa, funded, segou):
     return {"application": application, "document": application.documents.get(), "fund": funded}
 
 
-def _url(short: str, objects: dict) -> str:
-    name = f"welfare_{short}"
-    if name in ("welfare_mine", "welfare_application", "welfare_pay"):
-        return reverse(f"dues:{name}", args=[objects["application"].public_id])
-    if name == "welfare_document":
-        return reverse("dues:welfare_document", args=[objects["document"].public_id])
-    if name == "welfare_fund":
-        return reverse("dues:welfare_fund", args=[objects["fund"].public_id])
-    if name == "welfare_policy":
-        return reverse("dues:welfare_policy", args=["BKO"])
-    return reverse(f"dues:{name}")
-
-
-@pytest.mark.parametrize(("url_name", "persona", "expected"), cells(MATRIX, PERSONAS))
-def test_access(client, login, request, bko, url_name, persona, expected):
-    fixture = PERSONAS[persona]
-    if fixture is not None:
-        login(client, request.getfixturevalue(fixture))
-    response = client.get(_url(url_name, bko), follow=expected == "404")
-    assert_access(response, expected)
-    if expected != "ok":
-        assert "Canary-Zebra" not in response.content.decode()
-
-
 def test_officers_pass_the_second_factor_first(client, bko, committee_c):
     client.force_login(committee_c.user)  # password only
     response = client.get(reverse("dues:welfare_application", args=[bko["application"].public_id]))
     assert urlsplit(response["Location"]).path == reverse("union:two_factor")
-
-
-# The screens that only take a POST: who may post (an error in the form is still "allowed")
-# and who is refused before anything is read.
-POSTS = [
-    ("welfare_approve", "application", "committee_c", "treasurer"),
-    ("welfare_reject", "application", "committee_c", "crisis_coordinator"),
-    ("welfare_ask", "application", "committee_c", "secretary"),
-    ("welfare_conflict", "application", "committee_c", "treasurer"),
-    ("welfare_emergency", "application", "crisis_coordinator", "committee_c"),
-    ("welfare_review", "application", "committee_c", "crisis_responder"),
-    ("welfare_rule", "fund", "treasurer", "committee_c"),
-    ("welfare_gift", "fund", "treasurer", "secretary"),
-    ("welfare_transfer", "fund", "treasurer", "crisis_coordinator"),
-]
-
-
-@pytest.mark.parametrize(("name", "target", "allowed", "refused"), POSTS)
-def test_post_only_screens_refuse_those_without_the_right(
-    client, login, request, bko, name, target, allowed, refused
-):
-    url = reverse(f"dues:{name}", args=[bko[target].public_id])
-    login(client, request.getfixturevalue(refused))
-    assert client.post(url, {}).status_code == 403
-    assert client.get(url).status_code in (403, 405)
-    login(client, request.getfixturevalue(allowed))
-    assert client.post(url, {}).status_code in (302, 400)
-    assert not bko["application"].decisions.exists()
 
 
 # --- the journey through the screens ------------------------------------------------------

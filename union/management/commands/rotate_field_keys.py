@@ -3,6 +3,8 @@
 Rotation: generate a key, put it FIRST in FIELD_ENCRYPTION_KEYS (keep the old ones after
 it), restart, run this command; then the old keys can be removed from the list.
 Works in batches, each in its own transaction, so it can be stopped and run again.
+Files that apps store encrypted (welfare documents) are re-encrypted too, one at a time,
+by the rotators the apps registered (union.registry.register_file_rotator).
 
 On PostgreSQL the append-only tables accept the re-encryption only from the key-rotation
 role (union.append_only.ROTATION_ROLE): run this command connected as that role, or as a
@@ -12,13 +14,15 @@ login that may SET ROLE to it, never with the application's own credentials
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from union import append_only, crypto
+from union import append_only, crypto, registry
 from union.crypto import EncryptedTextField
 
 BATCH = 1000
@@ -38,7 +42,24 @@ class Command(BaseCommand):
             count = self._rotate_model(model, [str(f.column) for f in fields])
             total += count
             self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted")
-        self.stdout.write(self.style.SUCCESS(f"Done: {total} rows."))
+        files = 0
+        for name, rotator in registry.file_rotators():
+            count = rotator(self._rewriting)
+            files += count
+            self.stdout.write(f"{name}: {count} files re-encrypted")
+        self.stdout.write(self.style.SUCCESS(f"Done: {total} rows, {files} files."))
+
+    @contextmanager
+    def _rewriting(self) -> Iterator[Any]:
+        """A cursor in a transaction that may rewrite append-only rows (as the batches do)."""
+        with (
+            transaction.atomic(),
+            append_only.lifted("rotate_field_keys"),
+            connection.cursor() as cursor,
+        ):
+            self._become_rotation_role(cursor)
+            yield cursor  # on an error the rollback undoes the role too
+            self._stop_being_rotation_role(cursor)
 
     def _rotate_model(self, model: Any, columns: list[str]) -> int:
         """Works on the raw stored tokens, so no value is ever decrypted into Python objects

@@ -22,7 +22,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dues', '0008_welfare_payout_guards'),
+        ('dues', '0010_welfare_rules_loans_reconciliation_guards'),
         ('union', '0016_member_moves'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
