@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from union.crypto import encrypt
 from union.models import (
     ContactPreference,
     Member,
@@ -55,44 +56,27 @@ def notify_member(
     return Notification.objects.get(dedupe_key=dedupe_key)
 
 
-def notify_members(*, kind: str, messages_for: list[tuple[Member, str, dict[str, Any]]]) -> int:
+def notify_members(
+    *, kind: str, messages_for: list[tuple[Member, str, dict[str, Any]]], fresh: bool = False
+) -> int:
     """notify_member for many (member, dedupe_key, context) at once: one query skips those
-    already in the outbox, one bulk insert adds the rest (a row made meanwhile by another
-    run wins, as with notify_member), and each new pending row is sent after commit.
-    Returns how many rows were new."""
-    keys = [key for _member, key, _context in messages_for]
-    done = set(
-        Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
-    )
-    rows = []
+    already in the outbox (left out when the caller knows its keys are new, `fresh`), one
+    insert adds the rest (a row made meanwhile by another run wins, as with
+    notify_member), and each new pending row is sent after commit. Returns how many rows
+    were new."""
+    wanted: dict[str, tuple[Member, dict[str, Any]]] = {}
     for member, key, context in messages_for:
-        if key in done:
-            continue
-        done.add(key)
-        channel = choose_channel(member)
-        subject, body = messages.render(kind, member.preferred_language, context)
-        rows.append(
-            Notification(
-                member=member,
-                kind=kind,
-                channel=channel,
-                subject=subject,
-                body=body,
-                dedupe_key=key,
-                status=NotificationStatus.PENDING if channel else NotificationStatus.SUPPRESSED,
-            )
-        )
-    if not rows:
+        wanted.setdefault(key, (member, context))
+    if not fresh:
+        for key in Notification.objects.filter(dedupe_key__in=list(wanted)).values_list(
+            "dedupe_key", flat=True
+        ):
+            del wanted[key]
+    if not wanted:
         return 0
+    insert = _insert_sql if connection.vendor == "postgresql" else _insert_orm
     with transaction.atomic():
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        pending = list(
-            Notification.objects.filter(
-                dedupe_key__in=[row.dedupe_key for row in rows],
-                status=NotificationStatus.PENDING,
-                attempts=0,
-            ).values_list("pk", flat=True)
-        )
+        new, pending = insert(kind, _rendered(kind, wanted))
     from union.tasks import queue_notifications
 
     # Sending twice is harmless (claim() lets one through). robust: the rows are committed
@@ -102,8 +86,96 @@ def notify_members(*, kind: str, messages_for: list[tuple[Member, str, dict[str,
     def send_after_commit() -> None:
         queue_notifications(pending)
 
-    transaction.on_commit(send_after_commit, robust=True)
-    return len(rows)
+    if pending:
+        transaction.on_commit(send_after_commit, robust=True)
+    return new
+
+
+class _Row(NamedTuple):
+    member_id: int
+    channel: str
+    subject: str
+    body: str
+    dedupe_key: str
+    status: str
+
+
+def _rendered(kind: str, wanted: dict[str, tuple[Member, dict[str, Any]]]) -> list[_Row]:
+    """The rows to insert, rendered with each language switched on once, not per row. An
+    SMS has no subject, so none is stored (one encryption less per text)."""
+    by_language: dict[str, list[str]] = {}
+    for key, (member, _context) in wanted.items():
+        by_language.setdefault(member.preferred_language, []).append(key)
+    rows = []
+    for language, keys in by_language.items():
+        texts = messages.render_many(kind, language, [wanted[key][1] for key in keys])
+        for key, (subject, body) in zip(keys, texts, strict=True):
+            member = wanted[key][0]
+            channel = choose_channel(member)
+            status = NotificationStatus.PENDING if channel else NotificationStatus.SUPPRESSED
+            subject = "" if channel == "sms" else subject
+            rows.append(_Row(member.pk, channel, subject, body, key, status))
+    return rows
+
+
+_INSERT_SQL = f"""
+INSERT INTO {Notification._meta.db_table} (member_id, kind, channel, subject, body, dedupe_key,
+    status, attempts, created_at, provider_ref, last_error)
+SELECT r.member_id, %(kind)s, r.channel, r.subject, r.body, r.dedupe_key, r.status, 0,
+       %(now)s, '', ''
+FROM unnest(%(member)s::bigint[], %(channel)s::text[], %(subject)s::text[], %(body)s::text[],
+            %(key)s::text[], %(status)s::text[]) WITH ORDINALITY
+     AS r(member_id, channel, subject, body, dedupe_key, status, n)
+ORDER BY r.n
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id, status
+"""  # noqa: S608 (the table name is the model's)
+
+
+def _insert_sql(kind: str, rows: list[_Row]) -> tuple[int, list[int]]:
+    """One statement for any number of rows (PostgreSQL). Returns how many were new and
+    the new pending rows' ids."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SQL,
+            {
+                "kind": kind,
+                "now": timezone.now(),
+                "member": [r.member_id for r in rows],
+                "channel": [r.channel for r in rows],
+                "subject": [encrypt(r.subject) if r.subject else "" for r in rows],
+                "body": [encrypt(r.body) for r in rows],
+                "key": [r.dedupe_key for r in rows],
+                "status": [r.status for r in rows],
+            },
+        )
+        new = cursor.fetchall()
+    return len(new), [pk for pk, status in new if status == NotificationStatus.PENDING]
+
+
+def _insert_orm(kind: str, rows: list[_Row]) -> tuple[int, list[int]]:
+    """The same through the ORM (SQLite, one writer at a time)."""
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                member_id=r.member_id,
+                kind=kind,
+                channel=r.channel,
+                subject=r.subject,
+                body=r.body,
+                dedupe_key=r.dedupe_key,
+                status=r.status,
+            )
+            for r in rows
+        ],
+        ignore_conflicts=True,
+    )
+    pending = Notification.objects.filter(
+        dedupe_key__in=[r.dedupe_key for r in rows],
+        status=NotificationStatus.PENDING,
+        attempts=0,
+    ).values_list("pk", flat=True)
+    return len(rows), list(pending)
 
 
 def claim(notification_id: int) -> Notification | None:
