@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from union.crypto import encrypt
@@ -19,7 +21,9 @@ from union.models import (
     NotificationStatus,
 )
 from union.notifications import messages
-from union.notifications.sms import SmsError, get_backend
+from union.notifications.sms import SmsError, SmsUncertain, get_backend
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 # A row claimed this long ago whose worker died is handed out again by the sweeper. Longer
@@ -182,11 +186,17 @@ def claim(notification_id: int) -> Notification | None:
     """Take a pending row for sending; None if another worker has it or it is done.
 
     A conditional UPDATE, so two workers (a retry and the sweeper, say) never both send.
+    A stale email claim may be taken over; a stale SMS claim never is (the worker may
+    have died after the provider took the text): the sweeper has it reconciled instead.
     """
     now = timezone.now()
     claimed = Notification.objects.filter(
         Q(status=NotificationStatus.PENDING)
-        | Q(status=NotificationStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT),
+        | Q(
+            ~Q(channel="sms"),
+            status=NotificationStatus.SENDING,
+            claimed_at__lt=now - CLAIM_TIMEOUT,
+        ),
         pk=notification_id,
         attempts__lt=MAX_ATTEMPTS,
     ).update(status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
@@ -196,7 +206,13 @@ def claim(notification_id: int) -> Notification | None:
 
 
 def deliver(notification_id: int) -> bool:
-    """Send one outbox row. Returns True if it was sent now; safe to call any number of times."""
+    """Send one outbox row. Returns True if it was sent now; safe to call any number of times.
+
+    Raises SmsError/OSError when nothing left, so the task retries. A send whose outcome
+    is unknown (the provider may have accepted it, its answer was lost) is not retried:
+    the row becomes UNCERTAIN and `reconcile` asks the provider before anything is resent,
+    since a retry would send the message twice.
+    """
     notification = claim(notification_id)
     if notification is None:
         return False
@@ -209,6 +225,12 @@ def deliver(notification_id: int) -> bool:
                 subject=notification.subject, body=notification.body, to=[member.email]
             ).send()
             ref = ""
+    except SmsUncertain as exc:
+        Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
+            status=NotificationStatus.UNCERTAIN, sent_at=timezone.now(), last_error=str(exc)[:200]
+        )
+        log.warning("outbox: message %s handed over, outcome unknown (%s)", notification.pk, exc)
+        return False
     except (SmsError, OSError) as exc:
         failed = notification.attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=notification.pk).update(
@@ -222,9 +244,67 @@ def deliver(notification_id: int) -> bool:
     return True
 
 
-def due_for_resend(limit: int = 500) -> list[int]:
-    """Ids the sweeper should hand to workers: pending rows, and claims that went stale."""
+def reconcile(notification_id: int) -> str:
+    """Settle an UNCERTAIN send by asking the provider. Returns what was decided:
+    "sent" (the provider has it: its reference is stored, nothing is resent), "resend"
+    (the provider has no such message: the row is pending again and queued), "unknown"
+    (the provider cannot say: the row stays uncertain and is never resent by itself),
+    or "" when another worker holds the row or it is no longer uncertain."""
+    backend = get_backend()
+    # Claimed with a conditional UPDATE, so two reconcilers never both resend.
+    taken = Notification.objects.filter(
+        pk=notification_id, status=NotificationStatus.UNCERTAIN, channel="sms"
+    ).update(status=NotificationStatus.SENDING, claimed_at=timezone.now())
+    if not taken:
+        return ""
+    notification = Notification.objects.select_related("member").get(pk=notification_id)
+    since = notification.sent_at or notification.created_at
+    try:
+        ref = backend.find(to=notification.member.phone, body=notification.body, since=since)
+    except SmsUncertain:
+        Notification.objects.filter(pk=notification_id).update(status=NotificationStatus.UNCERTAIN)
+        return "unknown"
+    if ref is not None:
+        Notification.objects.filter(pk=notification_id).update(
+            status=NotificationStatus.SENT, provider_ref=ref[:100], last_error=""
+        )
+        return "sent"
+    Notification.objects.filter(pk=notification_id).update(status=NotificationStatus.PENDING)
+    from union.tasks import queue_notifications
+
+    transaction.on_commit(lambda: queue_notifications([notification_id]), robust=True)
+    return "resend"
+
+
+def due_for_reconcile(limit: int = 10) -> list[int]:
+    """Uncertain sends the provider can be asked about, a minute after the fact (its
+    records catch up) and for a day (after that, resending would not help anyone)."""
+    if not get_backend().can_find:
+        return []
     now = timezone.now()
+    return list(
+        Notification.objects.filter(
+            status=NotificationStatus.UNCERTAIN,
+            sent_at__lt=now - QUEUE_TIMEOUT,
+            sent_at__gt=now - timedelta(days=1),
+        )
+        .order_by("sent_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def due_for_resend(limit: int = 500) -> list[int]:
+    """Ids the sweeper should hand to workers: pending rows, and email claims that went
+    stale. A stale SMS claim (its worker died, maybe after the provider took the text)
+    becomes UNCERTAIN here, for `reconcile`."""
+    now = timezone.now()
+    Notification.objects.filter(
+        status=NotificationStatus.SENDING, channel="sms", claimed_at__lt=now - CLAIM_TIMEOUT
+    ).update(
+        status=NotificationStatus.UNCERTAIN,
+        sent_at=Coalesce(F("sent_at"), F("claimed_at")),
+        last_error="worker-lost",
+    )
     return list(
         Notification.objects.filter(
             Q(status=NotificationStatus.PENDING, created_at__lt=now - QUEUE_TIMEOUT)
