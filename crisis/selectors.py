@@ -51,7 +51,12 @@ def callouts_for(user: AnyUser, perm: Perm = Perm.VIEW_CALLOUTS) -> QuerySet[Cal
 def callout_for(
     user: AnyUser, public_id: UUID | str, perm: Perm = Perm.VIEW_CALLOUTS
 ) -> Callout | None:
-    """One call-out by its public id, or None (the same for one of another branch)."""
+    """One call-out by its public id, or None (the same for one of another branch, or for
+    something that is no id at all: it comes from a form or an address)."""
+    try:
+        public_id = UUID(str(public_id))
+    except ValueError:
+        return None
     return (
         callouts_for(user, perm).select_related("member", "merged_into").filter(public_id=public_id)
     ).first()

@@ -401,3 +401,20 @@ def test_a_member_sees_no_one_elses_case(client, login, rota, reporter, bamako, 
     login(client, reporter)
     mine = client.get(reverse("crisis:my_reports")).content.decode()
     assert "You have no legal case followed by the union." in mine
+
+
+@pytest.mark.parametrize("duplicate", ["", "not-an-id", "self"])
+def test_a_merge_without_a_real_duplicate_is_refused_plainly(
+    client, login, rota, coordinator, bamako, duplicate
+):
+    callout = log(coordinator, bamako)
+    login(client, coordinator)
+    value = str(callout.public_id) if duplicate == "self" else duplicate
+    response = client.post(
+        reverse("crisis:merge", args=[callout.public_id]), {"duplicate": value}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Choose the duplicate call-out to merge into this one." in response.content.decode()
+    callout.refresh_from_db()
+    assert callout.merged_into is None
+    assert not callout.steps.filter(kind=StepKind.MERGED).exists()

@@ -29,62 +29,71 @@ from crisis.models import (
     SafetyAlertText,
     ShareRecord,
 )
+from tests.crisis.conftest import crisis_officer
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Member, MemberStatus, Role, RoleAssignment
 
 MATRIX = """
-url               anon   member  secretary  treasurer  crisis  other_sec  ended  national
-office            login  403     ok         ok         ok      ok         403    ok
-members           login  403     ok         ok         403     ok         403    ok
-member_detail     login  403     ok         ok         403     404        403    ok
-member_edit       login  403     ok         403        403     404        403    ok
-member_status     login  403     ok         403        403     404        403    ok
-member_code       login  403     ok         403        403     404        403    ok
-member_erase      login  403     ok         403        403     404        403    ok
-applicants        login  403     ok         403        403     ok         403    ok
-applicant         login  403     ok         403        403     404        403    ok
-register_member   login  403     ok         403        ok      ok         403    403
-roles             login  403     ok         403        403     ok         403    ok
-role_end          login  403     ok         403        403     404        403    ok
-import_members    login  403     ok         403        403     ok         403    ok
-export_members    login  403     ok         403        403     ok         403    ok
-crisis:report            login  ok   ok   ok   ok   ok   ok   ok
-crisis:my_reports        login  ok   ok   ok   ok   ok   ok   ok
-crisis:dashboard         login  403  403  403  ok   403  403  403
-crisis:log               login  403  403  403  ok   403  403  403
-crisis:detail            login  403  403  403  ok   403  403  403
-crisis:answer            login  403  403  403  ok   403  403  403
-crisis:note              login  403  403  403  ok   403  403  403
-crisis:close             login  403  403  403  403  403  403  403
-crisis:merge             login  403  403  403  403  403  403  403
-crisis:unmerge           login  403  403  403  403  403  403  403
-crisis:case_open         login  403  403  403  ok   403  403  403
-crisis:share             login  403  403  403  403  403  403  403
-crisis:share_summary     login  403  403  403  403  403  403  403
-crisis:cases             login  403  403  403  ok   403  403  403
-crisis:case_detail       login  403  403  403  ok   403  403  403
-crisis:rota              login  403  403  403  ok   403  403  403
-crisis:slot_add          login  403  403  403  403  403  403  403
-crisis:slot_swap         login  403  403  403  403  403  403  403
-crisis:slot_end          login  403  403  403  403  403  403  403
-crisis:reachable         login  403  403  403  403  403  403  403
-crisis:settings          login  403  403  403  403  403  403  403
-crisis:alerts            login  ok   ok   ok   ok   ok   ok   ok
-crisis:office_alerts     login  403  403  403  ok   403  403  403
-crisis:alert_new         login  403  403  403  ok   403  403  403
-crisis:alert_detail      login  403  403  403  ok   403  403  403
-crisis:alert_publish     login  403  403  403  403  403  403  403
-crisis:alert_withdraw    login  403  403  403  403  403  403  403
-crisis:figures           login  403  403  403  403  403  403  ok
-crisis:figures_export    login  403  403  403  403  403  403  ok
-crisis:sms_at            403    403  403  403  403  403  403  403
-crisis:sms_at_delivery   403    403  403  403  403  403  403  403
-crisis:sms_twilio        403    403  403  403  403  403  403  403
-crisis:sms_twilio_status 403    403  403  403  403  403  403  403
+url             anon  member secretary treasurer crisis other_sec ended national
+office          login 403    ok        ok        ok     ok        403   ok
+members         login 403    ok        ok        403    ok        403   ok
+member_detail   login 403    ok        ok        403    404       403   ok
+member_edit     login 403    ok        403       403    404       403   ok
+member_status   login 403    ok        403       403    404       403   ok
+member_code     login 403    ok        403       403    404       403   ok
+member_erase    login 403    ok        403       403    404       403   ok
+applicants      login 403    ok        403       403    ok        403   ok
+applicant       login 403    ok        403       403    404       403   ok
+register_member login 403    ok        403       ok     ok        403   403
+roles           login 403    ok        403       403    ok        403   ok
+role_end        login 403    ok        403       403    404       403   ok
+import_members  login 403    ok        403       403    ok        403   ok
+export_members  login 403    ok        403       403    ok        403   ok
 """
-# Crisis screens are the branch's crisis team's (the crisis coordinators' ones are tested
-# with a coordinator in tests/crisis/test_screens.py, other branches' 404s there too). The
-# SMS webhooks answer 403 to everyone without the provider's secret or signature.
+
+# The crisis screens (crisis:<screen>), with the crisis team's personas beside the others.
+CRISIS_MATRIX = """
+screen            anon  membr secr treas resp oseg ended natl coord ncris scris
+report            login ok    ok   ok    ok   ok   ok    ok   ok    ok    ok
+my_reports        login ok    ok   ok    ok   ok   ok    ok   ok    ok    ok
+dashboard         login 403   403  403   ok   403  403   403  ok    ok    ok
+log               login 403   403  403   ok   403  403   403  ok    ok    ok
+detail            login 403   403  403   ok   403  403   403  ok    ok    404
+answer            login 403   403  403   ok   403  403   403  ok    ok    404
+note              login 403   403  403   ok   403  403   403  ok    ok    404
+close             login 403   403  403   403  403  403   403  ok    ok    404
+merge             login 403   403  403   403  403  403   403  ok    ok    404
+unmerge           login 403   403  403   403  403  403   403  ok    ok    404
+case_open         login 403   403  403   ok   403  403   403  ok    ok    404
+share             login 403   403  403   403  403  403   403  ok    ok    404
+share_summary     login 403   403  403   403  403  403   403  ok    ok    404
+cases             login 403   403  403   ok   403  403   403  ok    ok    ok
+case_detail       login 403   403  403   ok   403  403   403  ok    ok    404
+rota              login 403   403  403   ok   403  403   403  ok    ok    ok
+slot_add          login 403   403  403   403  403  403   403  ok    ok    ok
+slot_swap         login 403   403  403   403  403  403   403  ok    ok    404
+slot_end          login 403   403  403   403  403  403   403  ok    ok    404
+reachable         login 403   403  403   403  403  403   403  ok    ok    404
+settings          login 403   403  403   403  403  403   403  ok    ok    ok
+alerts            login ok    ok   ok    ok   ok   ok    ok   ok    ok    ok
+office_alerts     login 403   403  403   ok   403  403   403  ok    ok    ok
+alert_new         login 403   403  403   ok   403  403   403  ok    ok    ok
+alert_detail      login 403   403  403   ok   403  403   403  ok    ok    404
+alert_publish     login 403   403  403   403  403  403   403  ok    ok    404
+alert_withdraw    login 403   403  403   403  403  403   403  ok    ok    404
+figures           login 403   403  403   403  403  403   ok   ok    ok    ok
+figures_export    login 403   403  403   403  403  403   ok   ok    ok    ok
+sms_at            403   403   403  403   403  403  403   403  403   403   403
+sms_at_delivery   403   403   403  403   403  403  403   403  403   403   403
+sms_twilio        403   403   403  403   403  403  403   403  403   403   403
+sms_twilio_status 403   403   403  403   403  403  403   403  403   403   403
+"""
+# Crisis screens are the branch's crisis team's and the national crisis coordinator's: a
+# responder (resp) works call-outs, a branch crisis coordinator (coord) also runs the
+# rota, closes, merges, shares and publishes alerts; the national crisis coordinator
+# (ncris) may do the same in every branch; Ségou's crisis coordinator (scris) has the
+# screens but BKO's objects do not exist for her. The SMS webhooks answer 403 to
+# everyone without the provider's secret or signature.
 
 PERSONAS = {
     "anon": None,
@@ -95,6 +104,19 @@ PERSONAS = {
     "other_sec": "other_secretary",
     "ended": "ended_secretary",
     "national": "national_coordinator",
+}
+CRISIS_PERSONAS = {
+    "anon": None,
+    "membr": "member",
+    "secr": "secretary",
+    "treas": "treasurer",
+    "resp": "crisis_responder",
+    "oseg": "other_secretary",
+    "ended": "ended_secretary",
+    "natl": "national_coordinator",
+    "coord": "bko_crisis_coordinator",
+    "ncris": "national_crisis_coordinator",
+    "scris": "seg_crisis_coordinator",
 }
 
 # Screens that change something are POST-only; the data asks for a harmless, allowed change.
@@ -122,10 +144,44 @@ CRISIS_BY_CALLOUT = ("detail", "answer", "note", "close", "merge", "unmerge", "c
 
 
 def _cells() -> list[tuple[str, str, str]]:
-    header, *rows = (line.split() for line in MATRIX.strip().splitlines())
-    columns = header[1:]
-    assert columns == list(PERSONAS), "matrix columns and personas differ"
-    return [(row[0], col, cell) for row in rows for col, cell in zip(columns, row[1:], strict=True)]
+    cells = []
+    for matrix, personas, prefix in (
+        (MATRIX, PERSONAS, ""),
+        (CRISIS_MATRIX, CRISIS_PERSONAS, "crisis:"),
+    ):
+        header, *rows = (line.split() for line in matrix.strip().splitlines())
+        columns = header[1:]
+        assert columns == list(personas), "matrix columns and personas differ"
+        cells += [
+            (prefix + row[0], col, cell)
+            for row in rows
+            for col, cell in zip(columns, row[1:], strict=True)
+        ]
+    return cells
+
+
+@pytest.fixture
+def bko_crisis_coordinator(bamako) -> Member:
+    return crisis_officer(bamako, Role.CRISIS_COORDINATOR)
+
+
+@pytest.fixture
+def national_crisis_coordinator(bamako, national) -> Member:
+    return crisis_officer(bamako, Role.CRISIS_COORDINATOR, scope=national)
+
+
+@pytest.fixture
+def seg_crisis_coordinator(segou) -> Member:
+    return crisis_officer(segou, Role.CRISIS_COORDINATOR)
+
+
+def test_every_crisis_screen_is_in_the_matrix():
+    from crisis.urls import urlpatterns
+
+    rows = {line.split()[0] for line in CRISIS_MATRIX.strip().splitlines()[1:]}
+    screens = {pattern.name for pattern in urlpatterns}
+    assert screens - rows == set(), "crisis screens missing from the access matrix"
+    assert rows - screens == set(), "rows of the access matrix that are no crisis screen"
 
 
 @pytest.fixture
@@ -218,7 +274,7 @@ def test_a_screen_the_urlconf_does_not_know_fails_the_matrix():
 
 @pytest.mark.parametrize(("url_name", "persona", "expected"), _cells())
 def test_access(client, login, request, bamako, segou, bko_objects, url_name, persona, expected):
-    fixture = PERSONAS[persona]
+    fixture = {**PERSONAS, **CRISIS_PERSONAS}[persona]
     if fixture is not None:
         login(client, request.getfixturevalue(fixture))
     url = _url(url_name, bko_objects)
