@@ -379,5 +379,9 @@ class ShareForm(forms.Form):
     recipient = forms.CharField(label=_("Who exactly"), max_length=300, required=False)
     consent = forms.BooleanField(
         label=_("The member agreed that this report may be shared (consent recorded)"),
+        help_text=_(
+            "For the police, tick it only if the person who reported it agreed to the police "
+            "having it, for this sharing."
+        ),
         required=False,
     )

@@ -8,6 +8,7 @@ active (union.notifications.messages.render).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -19,17 +20,20 @@ from crisis.models import DispatchRole, Urgency
 from union import registry
 
 
+@lru_cache(maxsize=128)
+def _alert_templates(language: str | None, urgent: bool) -> tuple[str, str]:
+    """The alert's texts in a language, before the code goes in: looked up once per
+    language, since a sweep renders thousands of alerts (gettext is the costly part)."""
+    subject = _("Call-out %(code)s")
+    first = _("URGENT call-out %(code)s.") if urgent else _("Call-out %(code)s.")
+    return subject, first + " " + _("Reply OK %(code)s if you go, NO %(code)s if you cannot.")
+
+
 def _alert(ctx: dict[str, Any]) -> tuple[str, str]:
-    code = ctx["code"]
-    subject = _("Call-out %(code)s") % {"code": code}
-    if int(ctx.get("urgency", 0)) == Urgency.URGENT:
-        first = _("URGENT call-out %(code)s.") % {"code": code}
-    else:
-        first = _("Call-out %(code)s.") % {"code": code}
-    body = (
-        first + " " + _("Reply OK %(code)s if you go, NO %(code)s if you cannot.") % {"code": code}
-    )
-    return subject, body
+    values = {"code": ctx["code"]}
+    urgent = int(ctx.get("urgency", 0)) == Urgency.URGENT
+    subject, body = _alert_templates(translation.get_language(), urgent)
+    return subject % values, body % values
 
 
 def _reminder(ctx: dict[str, Any]) -> tuple[str, str]:

@@ -496,7 +496,12 @@ class Dispatch(models.Model):
     @property
     def dedupe_key(self) -> str:
         """The outbox key of this dispatch's alert."""
-        return f"crisis-alert:{self.pk}"
+        return alert_key(self.pk)
+
+
+def alert_key(dispatch_id: int) -> str:
+    """The outbox key of a dispatch's alert: one text per dispatch, however often asked."""
+    return f"crisis-alert:{dispatch_id}"
 
 
 class DeadlineKind(models.TextChoices):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from crisis import rota
@@ -19,8 +19,10 @@ from crisis.models import (
     Callout,
     CalloutNote,
     CalloutStep,
+    CourtDate,
     Dispatch,
     DispatchState,
+    LegalCase,
     Position,
     RotaSlot,
     SafetyAlert,
@@ -49,7 +51,12 @@ def callouts_for(user: AnyUser, perm: Perm = Perm.VIEW_CALLOUTS) -> QuerySet[Cal
 def callout_for(
     user: AnyUser, public_id: UUID | str, perm: Perm = Perm.VIEW_CALLOUTS
 ) -> Callout | None:
-    """One call-out by its public id, or None (the same for one of another branch)."""
+    """One call-out by its public id, or None (the same for one of another branch, or for
+    something that is no id at all: it comes from a form or an address)."""
+    try:
+        public_id = UUID(str(public_id))
+    except ValueError:
+        return None
     return (
         callouts_for(user, perm).select_related("member", "merged_into").filter(public_id=public_id)
     ).first()
@@ -174,6 +181,20 @@ def my_reports(user: AnyUser) -> QuerySet[Callout]:
     if not user.is_authenticated:
         return Callout.objects.none()
     return Callout.objects.filter(reported_by__user=user, logged_by=user).order_by("-reported_at")
+
+
+def my_cases(user: AnyUser) -> QuerySet[LegalCase]:
+    """A member's own legal cases: when opened, the coming court dates, the outcome.
+    Never the lawyer, the notes or anything else the team wrote."""
+    if not user.is_authenticated:
+        return LegalCase.objects.none()
+    upcoming = CourtDate.objects.filter(at__gte=timezone.now()).only("case_id", "at")
+    return (
+        LegalCase.objects.filter(member__user=user)
+        .only("public_id", "opened_at", "closed_at", "outcome", "member_id")
+        .prefetch_related(Prefetch("court_dates", queryset=upcoming, to_attr="coming"))
+        .order_by("-opened_at")
+    )
 
 
 # --- the rota --------------------------------------------------------------------------

@@ -446,6 +446,9 @@ class NotificationStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
+    # Handed to the provider, whose answer was lost: never sent again unless the provider
+    # says it has no such message (union.notifications.services.reconcile).
+    UNCERTAIN = "uncertain", _("Sent, not confirmed by the provider")
     FAILED = "failed", _("Failed")
     SUPPRESSED = "suppressed", _("Not sent (no consent or no way to reach)")
 
@@ -474,7 +477,13 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=200, blank=True)  # provider codes, never content
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"], name="notification_queue")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="notification_queue"),
+            # Delivery reports name the provider's reference and nothing else.
+            models.Index(
+                fields=["provider_ref"], condition=~Q(provider_ref=""), name="notification_ref"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"

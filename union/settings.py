@@ -431,6 +431,19 @@ CRISIS_SMS_INBOUND_SECRET = env.str("CRISIS_SMS_INBOUND_SECRET", default="")
 if CRISIS_SMS_INBOUND_SECRET and len(CRISIS_SMS_INBOUND_SECRET) < 24:
     raise ImproperlyConfigured("CRISIS_SMS_INBOUND_SECRET must be at least 24 characters.")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# Sending through Twilio (SMS_BACKEND=union.notifications.sms.TwilioSmsBackend): the account,
+# and a Messaging Service or SMS_SENDER_ID as the sender; delivery reports go to the status
+# callback address (https://<host>/crisis/sms/twilio/status/).
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_STATUS_CALLBACK = env.str("TWILIO_STATUS_CALLBACK", default="")
+if SMS_BACKEND.endswith("TwilioSmsBackend") and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_MESSAGING_SERVICE_SID or SMS_SENDER_ID)
+):
+    raise ImproperlyConfigured(
+        "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sender (TWILIO_MESSAGING_SERVICE_SID or "
+        "SMS_SENDER_ID) are needed for that SMS_BACKEND."
+    )
 
 # Celery. The embedded default uses a file broker in var/ so jobs still run
 # (worker and beat are started by `make run`) without any external server.

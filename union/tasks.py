@@ -34,10 +34,12 @@ def queue_notifications(ids: Iterable[int]) -> None:
 
 @shared_task(time_limit=120, soft_time_limit=100)
 def sweep_notifications() -> int:
-    """Re-queue what was never sent (a worker died, the broker lost a message)."""
+    """Re-queue what was never sent (a worker died, the broker lost a message), and ask the
+    provider about sends whose outcome was lost (a resend could double them)."""
     ids = notifications.due_for_resend()
     queue_notifications(ids)
-    return len(ids)
+    settled = [pk for pk in notifications.due_for_reconcile() if notifications.reconcile(pk)]
+    return len(ids) + len(settled)
 
 
 @shared_task(time_limit=120, soft_time_limit=100)

@@ -1,5 +1,11 @@
 """Sharing a report outside the union (police, a lawyer): only with the member's recorded
-consent, logged, and never with the identity of the member who reported it."""
+consent, logged, and never with the identity of the member who reported it.
+
+The police are apart: what the report says about the aggressor goes to them only when
+the person who reported it agreed to the police having it, asked for this sharing. A
+consent given earlier for a lawyer or a health service does not stretch to the police
+(police have used union records against members), and the reporter's own identity goes
+to nobody."""
 
 from __future__ import annotations
 
@@ -25,8 +31,9 @@ def share_report(
     *, actor: User, callout: Callout, recipient_kind: str, recipient: str, consent: bool
 ) -> ShareRecord:
     """Record that a coordinator shares this report. `consent`: the coordinator confirms
-    the member agreed (recorded on the call-out from now on). Side effects: a timeline
-    line and an audit row; the summary to hand over is read with `shared_summary`."""
+    the member agreed (recorded on the call-out from now on; for the police it must be
+    given for this sharing, whatever was agreed before). Side effects: a timeline line
+    and an audit row; the summary to hand over is read with `shared_summary`."""
     permissions.require(actor, Perm.COORDINATE_CRISIS, callout.branch_id)
     if recipient_kind not in ShareRecipient.values:
         raise ValidationError({"recipient_kind": _("Choose who it is shared with.")})
@@ -35,6 +42,14 @@ def share_report(
         callout = lock_callout(callout.pk)
         if callout.erased_at is not None:
             raise ValidationError(_("This call-out's text has been erased."))
+        if recipient_kind == ShareRecipient.POLICE and not consent:
+            raise ValidationError(
+                _(
+                    "The police get a report only when the person who reported it agreed "
+                    "to the police having it: record that consent for this sharing."
+                ),
+                code="police_consent",
+            )
         if not (callout.share_consent or consent):
             raise ValidationError(
                 _("Sharing outside the union needs the member's recorded consent."),

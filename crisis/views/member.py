@@ -1,4 +1,4 @@
-"""A member's own report to the crisis team, and the status of what she reported."""
+"""A member's own report to the crisis team, the status of what she reported, her cases."""
 
 from __future__ import annotations
 
@@ -57,4 +57,5 @@ def my_reports(request: OfficeRequest) -> HttpResponse:
     if member is None:
         return render(request, "account/no_member.html")
     reports = list(selectors.my_reports(request.user)[:20])
-    return render(request, "crisis/my_reports.html", {"reports": reports})
+    cases = list(selectors.my_cases(request.user)[:20])
+    return render(request, "crisis/my_reports.html", {"reports": reports, "cases": cases})

@@ -230,8 +230,9 @@ def merge(request: OfficeRequest, public_id: Any) -> HttpResponse:
     duplicate = selectors.callout_for(
         request.user, request.POST.get("duplicate", ""), Perm.COORDINATE_CRISIS
     )
-    if duplicate is None:
-        raise Http404
+    if duplicate is None or duplicate.pk == survivor.pk:
+        messages.error(request, _("Choose the duplicate call-out to merge into this one."))
+        return redirect("crisis:detail", survivor.public_id)
     try:
         callouts.merge_callouts(actor=request.user, duplicate=duplicate, into=survivor)
     except ValidationError as exc:

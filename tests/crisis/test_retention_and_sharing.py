@@ -111,3 +111,40 @@ def test_sharing_needs_recorded_consent_and_leaves_out_the_reporter(
     assert callout.steps.filter(kind=StepKind.SHARED).count() == 1
     assert AuditEvent.objects.filter(action="crisis.share").count() == 2  # shared, then read
     assert Callout.objects.get(pk=callout.pk).shares.get().recipient == "Legal clinic"
+
+
+def test_consent_given_for_a_lawyer_does_not_reach_the_police(coordinator, bamako):
+    """Offender details go to the police only with the reporter's consent for the police;
+    the reporter's own identity goes to nobody."""
+    reporter = MemberFactory(branch=bamako, working_name=CANARY, phone="+22376999998")
+    callout = log(
+        coordinator,
+        bamako,
+        member_number=reporter.number,
+        narrative="Tall man, grey car, plate AB-123",
+        person_description=f"{CANARY}, green scarf",
+    )
+    sharing.share_report(
+        actor=coordinator.user, callout=callout, recipient_kind="lawyer", recipient="", consent=True
+    )
+    with pytest.raises(ValidationError) as refused:
+        sharing.share_report(
+            actor=coordinator.user,
+            callout=callout,
+            recipient_kind="police",
+            recipient="Commissariat 3",
+            consent=False,
+        )
+    assert refused.value.code == "police_consent"
+    assert ShareRecord.objects.filter(recipient_kind="police").count() == 0
+    record = sharing.share_report(
+        actor=coordinator.user,
+        callout=callout,
+        recipient_kind="police",
+        recipient="Commissariat 3",
+        consent=True,
+    )
+    summary = " ".join(str(v) for v in sharing.shared_summary(record).values())
+    assert "plate AB-123" in summary  # the aggressor, with consent
+    assert CANARY not in summary and reporter.number not in summary and "green scarf" not in summary
+    assert AuditEvent.objects.filter(action="crisis.share").count() == 2

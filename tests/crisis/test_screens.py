@@ -368,3 +368,53 @@ def test_a_members_callout_leads_to_a_welfare_request_on_her_behalf(
     form = client.get(link)
     assert form.status_code == 200
     assert target.number in form.content.decode()
+
+
+def test_a_member_finds_crisis_help_her_alerts_and_her_cases_from_her_account(
+    client, login, rota, reporter, bamako, coordinator
+):
+    from crisis.services.cases import add_court_date, open_case, update_case
+
+    callout = log(coordinator, bamako, member_number=reporter.number)
+    case = open_case(actor=coordinator.user, callout=callout)
+    update_case(
+        actor=coordinator.user, case=case, paralegal=None, lawyer="Maître Kéita", notes="Weak file"
+    )
+    add_court_date(
+        actor=coordinator.user, case=case, at=timezone.now() + timedelta(days=3), place="Tribunal"
+    )
+    login(client, reporter)
+    account = client.get(reverse("union:profile")).content.decode()
+    for name in ("crisis:report", "crisis:alerts", "crisis:my_reports"):
+        assert f'href="{reverse(name)}' in account
+    assert "Current safety alerts" in account and "My legal cases" in account
+    mine = client.get(reverse("crisis:my_reports")).content.decode()
+    assert "Court date:" in mine
+    assert "Kéita" not in mine and "Weak file" not in mine  # the team's words stay with it
+
+
+def test_a_member_sees_no_one_elses_case(client, login, rota, reporter, bamako, coordinator):
+    from crisis.services.cases import open_case
+
+    other = MemberFactory(branch=bamako)
+    open_case(actor=coordinator.user, callout=log(coordinator, bamako, member_number=other.number))
+    login(client, reporter)
+    mine = client.get(reverse("crisis:my_reports")).content.decode()
+    assert "You have no legal case followed by the union." in mine
+
+
+@pytest.mark.parametrize("duplicate", ["", "not-an-id", "self"])
+def test_a_merge_without_a_real_duplicate_is_refused_plainly(
+    client, login, rota, coordinator, bamako, duplicate
+):
+    callout = log(coordinator, bamako)
+    login(client, coordinator)
+    value = str(callout.public_id) if duplicate == "self" else duplicate
+    response = client.post(
+        reverse("crisis:merge", args=[callout.public_id]), {"duplicate": value}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Choose the duplicate call-out to merge into this one." in response.content.decode()
+    callout.refresh_from_db()
+    assert callout.merged_into is None
+    assert not callout.steps.filter(kind=StepKind.MERGED).exists()

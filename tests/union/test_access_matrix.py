@@ -53,6 +53,7 @@ from dues.welfare.models import (
 from dues.welfare.services import applications, funds, payouts, reconciliation
 from dues.welfare.statements import ReconciliationItem, StatementLine
 from tests.conftest import _officer
+from tests.crisis.conftest import crisis_officer
 from tests.factories import PASSWORD, MemberFactory
 from union.models import Member, MemberStatus, Role, RoleAssignment
 
@@ -74,39 +75,6 @@ move_in                       login  403    ok     403    403    ok     403    o
 role_end                      login  403    ok     403    403    404    403    ok     403    403
 import_members                login  403    ok     403    403    ok     403    ok     403    403
 export_members                login  403    ok     403    403    ok     403    ok     403    403
-crisis:report                 login  ok     ok     ok     ok     ok     ok     ok     ok     ok
-crisis:my_reports             login  ok     ok     ok     ok     ok     ok     ok     ok     ok
-crisis:dashboard              login  403    403    403    ok     403    403    403    403    ok
-crisis:log                    login  403    403    403    ok     403    403    403    403    ok
-crisis:detail                 login  403    403    403    ok     403    403    403    403    ok
-crisis:answer                 login  403    403    403    ok     403    403    403    403    ok
-crisis:note                   login  403    403    403    ok     403    403    403    403    ok
-crisis:close                  login  403    403    403    403    403    403    403    403    ok
-crisis:merge                  login  403    403    403    403    403    403    403    403    ok
-crisis:unmerge                login  403    403    403    403    403    403    403    403    ok
-crisis:case_open              login  403    403    403    ok     403    403    403    403    ok
-crisis:share                  login  403    403    403    403    403    403    403    403    ok
-crisis:share_summary          login  403    403    403    403    403    403    403    403    ok
-crisis:cases                  login  403    403    403    ok     403    403    403    403    ok
-crisis:case_detail            login  403    403    403    ok     403    403    403    403    ok
-crisis:rota                   login  403    403    403    ok     403    403    403    403    ok
-crisis:slot_add               login  403    403    403    403    403    403    403    403    ok
-crisis:slot_swap              login  403    403    403    403    403    403    403    403    ok
-crisis:slot_end               login  403    403    403    403    403    403    403    403    ok
-crisis:reachable              login  403    403    403    403    403    403    403    403    ok
-crisis:settings               login  403    403    403    403    403    403    403    403    ok
-crisis:alerts                 login  ok     ok     ok     ok     ok     ok     ok     ok     ok
-crisis:office_alerts          login  403    403    403    ok     403    403    403    403    ok
-crisis:alert_new              login  403    403    403    ok     403    403    403    403    ok
-crisis:alert_detail           login  403    403    403    ok     403    403    403    403    ok
-crisis:alert_publish          login  403    403    403    403    403    403    403    403    ok
-crisis:alert_withdraw         login  403    403    403    403    403    403    403    403    ok
-crisis:figures                login  403    403    403    403    403    403    ok     403    ok
-crisis:figures_export         login  403    403    403    403    403    403    ok     403    ok
-crisis:sms_at                 403    403    403    403    403    403    403    403    403    403
-crisis:sms_at_delivery        403    403    403    403    403    403    403    403    403    403
-crisis:sms_twilio             403    403    403    403    403    403    403    403    403    403
-crisis:sms_twilio_status      403    403    403    403    403    403    403    403    403    403
 dues:welfare_my               login  ok     ok     ok     ok     ok     ok     ok     ok     ok
 dues:welfare_apply            login  ok     ok     ok     ok     ok     ok     ok     ok     ok
 dues:welfare_funds            login  ok     ok     ok     ok     ok     ok     ok     ok     ok
@@ -140,9 +108,50 @@ dues:welfare_transfer_decide  login  403    403    403    403    403    403    4
 dues:welfare_policy           login  403    403    ok     403    403    403    ok     403    403
 dues:welfare_export           login  403    403    ok     403    403    403    ok     403    403
 """
-# Crisis screens are the branch's crisis team's (the crisis coordinators' ones are tested
-# with a coordinator in tests/crisis/test_screens.py, other branches' 404s there too). The
-# SMS webhooks answer 403 to everyone without the provider's secret or signature.
+
+# The crisis screens (crisis:<screen>), with the crisis team's personas beside the others.
+CRISIS_MATRIX = """
+screen            anon  membr secr treas resp oseg ended natl coord ncris scris
+report            login ok    ok   ok    ok   ok   ok    ok   ok    ok    ok
+my_reports        login ok    ok   ok    ok   ok   ok    ok   ok    ok    ok
+dashboard         login 403   403  403   ok   403  403   403  ok    ok    ok
+log               login 403   403  403   ok   403  403   403  ok    ok    ok
+detail            login 403   403  403   ok   403  403   403  ok    ok    404
+answer            login 403   403  403   ok   403  403   403  ok    ok    404
+note              login 403   403  403   ok   403  403   403  ok    ok    404
+close             login 403   403  403   403  403  403   403  ok    ok    404
+merge             login 403   403  403   403  403  403   403  ok    ok    404
+unmerge           login 403   403  403   403  403  403   403  ok    ok    404
+case_open         login 403   403  403   ok   403  403   403  ok    ok    404
+share             login 403   403  403   403  403  403   403  ok    ok    404
+share_summary     login 403   403  403   403  403  403   403  ok    ok    404
+cases             login 403   403  403   ok   403  403   403  ok    ok    ok
+case_detail       login 403   403  403   ok   403  403   403  ok    ok    404
+rota              login 403   403  403   ok   403  403   403  ok    ok    ok
+slot_add          login 403   403  403   403  403  403   403  ok    ok    ok
+slot_swap         login 403   403  403   403  403  403   403  ok    ok    404
+slot_end          login 403   403  403   403  403  403   403  ok    ok    404
+reachable         login 403   403  403   403  403  403   403  ok    ok    404
+settings          login 403   403  403   403  403  403   403  ok    ok    ok
+alerts            login ok    ok   ok    ok   ok   ok    ok   ok    ok    ok
+office_alerts     login 403   403  403   ok   403  403   403  ok    ok    ok
+alert_new         login 403   403  403   ok   403  403   403  ok    ok    ok
+alert_detail      login 403   403  403   ok   403  403   403  ok    ok    404
+alert_publish     login 403   403  403   403  403  403   403  ok    ok    404
+alert_withdraw    login 403   403  403   403  403  403   403  ok    ok    404
+figures           login 403   403  403   403  403  403   ok   ok    ok    ok
+figures_export    login 403   403  403   403  403  403   ok   ok    ok    ok
+sms_at            403   403   403  403   403  403  403   403  403   403   403
+sms_at_delivery   403   403   403  403   403  403  403   403  403   403   403
+sms_twilio        403   403   403  403   403  403  403   403  403   403   403
+sms_twilio_status 403   403   403  403   403  403  403   403  403   403   403
+"""
+# Crisis screens are the branch's crisis team's and the national crisis coordinator's: a
+# responder (resp) works call-outs, a branch crisis coordinator (coord) also runs the
+# rota, closes, merges, shares and publishes alerts; the national crisis coordinator
+# (ncris) may do the same in every branch; Ségou's crisis coordinator (scris) has the
+# screens but BKO's objects do not exist for her. The SMS webhooks answer 403 to
+# everyone without the provider's secret or signature.
 
 PERSONAS = {
     "anon": None,
@@ -155,6 +164,19 @@ PERSONAS = {
     "natl": "national_coordinator",
     "cttee": "committee_member",
     "coord": "crisis_coordinator",
+}
+CRISIS_PERSONAS = {
+    "anon": None,
+    "membr": "member",
+    "secr": "secretary",
+    "treas": "treasurer",
+    "resp": "crisis_responder",
+    "oseg": "other_secretary",
+    "ended": "ended_secretary",
+    "natl": "national_coordinator",
+    "coord": "bko_crisis_coordinator",
+    "ncris": "national_crisis_coordinator",
+    "scris": "seg_crisis_coordinator",
 }
 
 # Screens that change something are POST-only; the data asks for a harmless, allowed change.
@@ -205,10 +227,44 @@ CRISIS_BY_CALLOUT = ("detail", "answer", "note", "close", "merge", "unmerge", "c
 
 
 def _cells() -> list[tuple[str, str, str]]:
-    header, *rows = (line.split() for line in MATRIX.strip().splitlines())
-    columns = header[1:]
-    assert columns == list(PERSONAS), "matrix columns and personas differ"
-    return [(row[0], col, cell) for row in rows for col, cell in zip(columns, row[1:], strict=True)]
+    cells = []
+    for matrix, personas, prefix in (
+        (MATRIX, PERSONAS, ""),
+        (CRISIS_MATRIX, CRISIS_PERSONAS, "crisis:"),
+    ):
+        header, *rows = (line.split() for line in matrix.strip().splitlines())
+        columns = header[1:]
+        assert columns == list(personas), "matrix columns and personas differ"
+        cells += [
+            (prefix + row[0], col, cell)
+            for row in rows
+            for col, cell in zip(columns, row[1:], strict=True)
+        ]
+    return cells
+
+
+@pytest.fixture
+def bko_crisis_coordinator(bamako) -> Member:
+    return crisis_officer(bamako, Role.CRISIS_COORDINATOR)
+
+
+@pytest.fixture
+def national_crisis_coordinator(bamako, national) -> Member:
+    return crisis_officer(bamako, Role.CRISIS_COORDINATOR, scope=national)
+
+
+@pytest.fixture
+def seg_crisis_coordinator(segou) -> Member:
+    return crisis_officer(segou, Role.CRISIS_COORDINATOR)
+
+
+def test_every_crisis_screen_is_in_the_matrix():
+    from crisis.urls import urlpatterns
+
+    rows = {line.split()[0] for line in CRISIS_MATRIX.strip().splitlines()[1:]}
+    screens = {pattern.name for pattern in urlpatterns}
+    assert screens - rows == set(), "crisis screens missing from the access matrix"
+    assert rows - screens == set(), "rows of the access matrix that are no crisis screen"
 
 
 @pytest.fixture
@@ -415,7 +471,7 @@ def test_every_welfare_screen_has_a_row():
 
 @pytest.mark.parametrize(("url_name", "persona", "expected"), _cells())
 def test_access(client, login, request, bamako, segou, bko_objects, url_name, persona, expected):
-    fixture = PERSONAS[persona]
+    fixture = {**PERSONAS, **CRISIS_PERSONAS}[persona]
     if fixture is not None:
         login(client, request.getfixturevalue(fixture))
     welfare = url_name.startswith("dues:welfare_")

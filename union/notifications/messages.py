@@ -80,3 +80,10 @@ def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str]
     renderer = registry.message_renderer(kind)
     with translation.override(language):
         return renderer(context)
+
+
+def render_many(kind: str, language: str, contexts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """render() for many messages in one language, switching it on once."""
+    renderer = registry.message_renderer(kind)
+    with translation.override(language):
+        return [renderer(context) for context in contexts]
