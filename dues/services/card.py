@@ -614,6 +614,31 @@ def _accounts(events: list[StripeEvent]) -> dict[int, DuesAccount | None]:
     }
 
 
+def _save_marks(events: list[StripeEvent]) -> None:
+    """Save what _mark set on each event, in one UPDATE from a list of values (Django's
+    bulk_update writes a CASE per field and row: half of a batch's time, measured)."""
+    if not events:
+        return
+    quote = connection.ops.quote_name
+    table = quote(StripeEvent._meta.db_table)
+    rows = ", ".join(
+        ["(CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s)"] * len(events)
+    )
+    # Names from the model, values as parameters.
+    sql = (
+        f"WITH v (id, status, entry_id, account_id, note) AS (VALUES {rows}) "  # noqa: S608
+        f"UPDATE {table} SET status = v.status, entry_id = v.entry_id, "
+        f"account_id = v.account_id, note = v.note, attempts = {table}.attempts + 1, "
+        f"processed_at = %s FROM v WHERE {table}.id = v.id"
+    )
+    params: list[Any] = []
+    for event in events:
+        params += [event.pk, event.status, event.entry_id, event.account_id, event.note]
+    params.append(connection.ops.adapt_datetimefield_value(events[0].processed_at))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _book_batch(event_id: int) -> str | None:
     """Claim this payment event and the other payment events waiting, book them in one
     transaction, and return this event's status (None: another worker holds it)."""
@@ -645,7 +670,7 @@ def _book_batch(event_id: int) -> str | None:
                 outcomes[event.pk] = Outcome(EventStatus.BOOKED, entry=result[0], account=account)
         for event in events:
             _mark(event, outcomes[event.pk])
-        StripeEvent.objects.bulk_update(events, _MARKED)
+        _save_marks(events)
     return next((e.status for e in events if e.pk == event_id), None)
 
 

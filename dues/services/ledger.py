@@ -34,7 +34,7 @@ from dues.models import (
 from dues.selectors import counts_q
 from dues.services import allocation
 from dues.services.common import lock_member, sync_standing, sync_standings
-from dues.welfare.services.shares import record_dues_share
+from dues.welfare.services.shares import record_dues_share, record_dues_shares
 from union.models import AuditEvent, Branch, Member, MemberStatus
 from union.permissions import Perm, require, require_another_officer
 from union.services.audit import record_access
@@ -518,8 +518,8 @@ def book_card_payments(
     payments: Sequence[CardPayment],
 ) -> list[tuple[LedgerEntry, bool] | ValidationError]:
     """book_card_payment for each of `payments`, in the caller's transaction: the rows of
-    the whole batch written together: one statement per kind of row, but the funds' share
-    (one per payment, as for a single booking).
+    the whole batch written together, one statement per kind of row (the funds' shares
+    too: one statement for the batch, as for a single booking).
 
     Returns, in the same order, (ledger row, created) for each payment (a Stripe id booked
     before, or twice in the batch, returns that row: a repeat books nothing) or the
@@ -593,8 +593,7 @@ def book_card_payments(
     if not new:
         return results
     LedgerEntry.objects.bulk_create(new)
-    for entry in new:
-        record_dues_share(entry)
+    record_dues_shares(new)  # one statement for the batch
     paying = {entry.member_id for entry in new}
     allocation.settle_many(paying)
     now = sync_standings([members[pk] for pk in sorted(paying)])

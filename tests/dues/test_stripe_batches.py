@@ -141,9 +141,10 @@ def _snapshot(tag: str) -> dict[str, Any]:
 
 
 def test_payments_booked_together_leave_what_booking_them_one_by_one_leaves(
-    stripe_on, bamako, bko_plan
+    stripe_on, bamako, bko_plan, national
 ):
     make_fund(bamako, Purpose.EMERGENCY, 1000)  # 10 % of every payment
+    make_fund(national, Purpose.MEDICAL, 250)  # and 2.5 % to the national fund
     one_by_one = _store(_world("wone", bamako))
     together = _store(_world("wtwo", bamako))
     charge(bamako, "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11")
@@ -172,7 +173,7 @@ def test_payments_booked_together_leave_what_booking_them_one_by_one_leaves(
     assert ("5", EventStatus.FAILED, "currency", "") in batch["events"]
     assert ("6", EventStatus.UNMATCHED, "unknown reference", "") in batch["events"]
     assert ("b", "dues_payment", "pending") in batch["messages"]
-    assert batch["shares"] == [("a", 300), ("b", 100), ("c", 600)]
+    assert batch["shares"] == [("a", 75), ("a", 300), ("b", 25), ("b", 100), ("c", 150), ("c", 600)]
     assert batch["audit"] == 3
 
 
