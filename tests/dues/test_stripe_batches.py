@@ -234,3 +234,34 @@ def test_workers_booking_at_once_book_every_payment_once(bamako, bko_plan, setti
     with CaptureQueriesContext(connection) as ctx:
         assert card.book_event(stored[-1]) == EventStatus.BOOKED  # a late task: one query
     assert len(ctx.captured_queries) == 1
+
+
+def test_after_a_broker_outage_the_retry_job_queues_one_task_a_batch(
+    stripe_on, bamako, bko_plan, monkeypatch
+):
+    import time_machine
+    from django.utils import timezone
+
+    from dues.tasks import retry_stuck_stripe_events
+
+    for n in range(12):
+        _payer(bamako, f"lost{n}")
+    _store([_paid(f"lost{n}", f"lost{n}", 1000, f"pi_lost{n}") for n in range(12)])
+    _store(
+        [
+            ev.subscription_deleted(
+                "lostsub", subscription="sub_lost", customer="cus_lost0", amount=1000
+            )
+        ]
+    )
+    monkeypatch.setattr(card, "BATCH_SIZE", 5)
+
+    with time_machine.travel(timezone.now() + card.STUCK_AFTER * 2):
+        assert len(card.stuck_events()) == 3 + 1  # 12 payments in batches of 5, and the other
+        assert retry_stuck_stripe_events() == 4
+        assert card.stuck_events() == []
+    assert set(StripeEvent.objects.values_list("status", flat=True)) == {
+        EventStatus.BOOKED,
+        EventStatus.NOTHING,
+    }
+    assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 12
