@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
     soft_time_limit=45,
 )
 def process_stripe_event(event_id: int) -> str:
-    """Book one stored Stripe event (a no-op if it was booked before)."""
-    return card.handle_event(event_id)
+    """Book one stored Stripe event (a no-op if it was booked before); a payment is booked
+    together with the other payments waiting (card.book_event)."""
+    return card.book_event(event_id)
 
 
 @shared_task(time_limit=120, soft_time_limit=100)

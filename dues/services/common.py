@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from django.utils import translation
@@ -24,24 +25,38 @@ def sync_standing(member: Member) -> Member:
     Goes through union.services.members.change_member_status(actor=None) so the status
     history records the system as the author. Call under the member's lock.
     """
-    from dues.selectors import within_grace
+    return sync_standings([member])[member.pk]
+
+
+def sync_standings(members: Collection[Member]) -> dict[int, Member]:
+    """sync_standing for several members (each under its lock): two queries find whose
+    standing changed, whatever their number. Returns every member by id, as left."""
+    from dues.selectors import arrears_beyond_grace
     from union.services.members import change_member_status
 
-    if member.status not in (MemberStatus.ACTIVE, MemberStatus.LAPSED):
-        return member
-    ok = within_grace(member)
-    if member.status == MemberStatus.ACTIVE and not ok:
-        target = MemberStatus.LAPSED
-    elif member.status == MemberStatus.LAPSED and ok:
-        target = MemberStatus.ACTIVE
-    else:
-        return member
-    if target == MemberStatus.LAPSED:
-        reason = lapse_reason(member.branch)
-    else:
-        with translation.override(member.branch.main_language):
-            reason = _("Dues paid up.")
-    return change_member_status(actor=None, member=member, to=target, reason=reason)
+    result = {member.pk: member for member in members}
+    concerned = [m.pk for m in members if m.status in (MemberStatus.ACTIVE, MemberStatus.LAPSED)]
+    if not concerned:
+        return result
+    behind = set(
+        Member.objects.filter(pk__in=concerned)
+        .filter(arrears_beyond_grace())
+        .values_list("pk", flat=True)
+    )
+    for pk in concerned:
+        member = result[pk]
+        ok = pk not in behind
+        if member.status == MemberStatus.ACTIVE and not ok:
+            target = MemberStatus.LAPSED
+            reason = lapse_reason(member.branch)
+        elif member.status == MemberStatus.LAPSED and ok:
+            target = MemberStatus.ACTIVE
+            with translation.override(member.branch.main_language):
+                reason = _("Dues paid up.")
+        else:
+            continue
+        result[pk] = change_member_status(actor=None, member=member, to=target, reason=reason)
+    return result
 
 
 def lapse_reason(branch: Branch) -> str:

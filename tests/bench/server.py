@@ -240,6 +240,7 @@ def drive(
     classify: Callable[[int, bytes], str],
     keep: Callable[[str], bool] = lambda outcome: False,
     deadline_s: float = 1800,
+    rate: float | None = None,
 ) -> Run:
     """Send every request once, `clients` at a time, in list order.
 
@@ -247,6 +248,12 @@ def drive(
     requests next to each other in the list go out at about the same moment from two
     different clients. classify(status, body) names each outcome; bodies whose outcome
     keep() accepts are returned (tagged with the request's key).
+
+    rate (requests/s): arrivals at a steady pace instead, as a payment processor's
+    deliveries come, whatever the server does: request i is due i / rate seconds after
+    the start, and its latency counts from that moment (a request that had to wait for
+    a free client waited for the server too), so the figure is not flattered when the
+    server falls behind.
     """
     next_index = itertools.count()  # next() on a count is atomic under the GIL
     outcomes: Counter[str] = Counter()
@@ -267,6 +274,11 @@ def drive(
                     break
                 request = requests[i]
                 started = time.perf_counter()
+                if rate:
+                    due = begun + i / rate
+                    if due > started:
+                        time.sleep(due - started)
+                    started = due
                 try:
                     conn.request(
                         request.method, request.path, body=request.body, headers=request.headers
@@ -290,7 +302,7 @@ def drive(
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     cpu = time.process_time()
-    started = time.perf_counter()
+    started = begun = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:

@@ -15,6 +15,8 @@ until it is back above).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.utils import timezone
 
@@ -98,5 +100,44 @@ def record_dues_share(entry: LedgerEntry) -> None:
         sql = REFUND_SQL
     else:
         return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# SHARES_SQL for many payments in one statement: the same funds, rules and rounding, each
+# payment's row of parameters joined in from a list of values.
+_PAYMENT_ROW = "(CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT), %s, CAST(%s AS BIGINT))"
+MANY_SHARES_SQL = f"""
+WITH p (paid, day, entry_id, currency, branch_id) AS (VALUES {{rows}})
+INSERT INTO {_ENTRY} ({_COLUMNS})
+SELECT f.id, 'share', (p.paid * r.share_bp) / 10000, f.currency, p.day, p.entry_id, NULL,
+       '', %s, %s
+FROM p
+JOIN {_FUND} f ON f.currency = p.currency
+  AND (f.branch_id = p.branch_id
+       OR f.branch_id IN (SELECT b.id FROM {_BRANCH} b WHERE b.is_national))
+JOIN {_RULE} r ON r.fund_id = f.id
+WHERE r.effective_from = (
+    SELECT MAX(r2.effective_from) FROM {_RULE} r2
+    WHERE r2.fund_id = f.id AND r2.effective_from <= p.day
+  )
+  AND (p.paid * r.share_bp) / 10000 > 0
+"""  # noqa: S608 - table names from the models, values as parameters
+
+
+def record_dues_shares(payments: list[LedgerEntry]) -> None:
+    """record_dues_share for payments that have just started to count, in one statement
+    whatever their number (a batch of card payments). Call as record_dues_share."""
+    if not payments:
+        return
+    if any(entry.kind != EntryKind.PAYMENT for entry in payments):
+        raise ValueError("record_dues_shares takes payments only")
+    ops = connection.ops
+    params: list[Any] = []
+    for entry in payments:
+        day = ops.adapt_datefield_value(entry.booked_on)
+        params += [-entry.amount, day, entry.pk, entry.currency, entry.branch_id]
+    params += [False, ops.adapt_datetimefield_value(timezone.now())]
+    sql = MANY_SHARES_SQL.replace("{rows}", ", ".join([_PAYMENT_ROW] * len(payments)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
