@@ -24,7 +24,8 @@ from dues import money
 from dues.audit import DuesAction
 from dues.models import DuesAccount, EntryKind, LedgerEntry, PaymentConfirmation, Rate
 from tests.conftest import _officer
-from tests.dues.access import assert_access, cells
+from tests import access
+from tests.access import assert_access, cells
 from tests.dues.conftest import JOINED, THRESHOLD, charge, pay
 from tests.factories import MemberFactory
 from union.models import AuditEvent, Role
@@ -47,6 +48,8 @@ receipt         login  404     ok         ok         404     404        404    o
 my              login  ok      ok         ok         ok      ok         ok     ok
 statement       login  ok      ok         ok         ok      ok         ok     ok
 """
+
+ADDRESSES = [f"dues:{name}" for name in access.row_names(MATRIX)]
 
 PERSONAS = {
     "anon": None,

@@ -21,7 +21,8 @@ from dues import money
 from dues.welfare.audit import WelfareAction
 from dues.welfare.models import ApplicationStatus, FundEntry, Payout, WelfareApplication
 from dues.welfare.services import applications
-from tests.dues.access import assert_access, cells
+from tests import access
+from tests.access import assert_access, cells
 from tests.dues.conftest import pay
 from tests.dues.welfare.conftest import approve, submit
 from tests.factories import MemberFactory
@@ -47,6 +48,8 @@ fund_new     login  403     403  ok     403     403    403    403    403    ok
 policy       login  403     403  ok     403     403    403    403    403    ok
 export       login  403     403  ok     403     403    403    403    403    ok
 """
+
+ADDRESSES = [f"dues:welfare_{name}" for name in access.row_names(MATRIX)]
 
 PERSONAS = {
     "anon": None,
