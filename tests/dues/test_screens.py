@@ -23,9 +23,9 @@ from django.urls import reverse
 from dues import money
 from dues.audit import DuesAction
 from dues.models import DuesAccount, EntryKind, LedgerEntry, PaymentConfirmation, Rate
-from tests.conftest import _officer
 from tests import access
 from tests.access import assert_access, cells
+from tests.conftest import _officer
 from tests.dues.conftest import JOINED, THRESHOLD, charge, pay
 from tests.factories import MemberFactory
 from union.models import AuditEvent, Role

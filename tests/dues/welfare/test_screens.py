@@ -19,12 +19,19 @@ from django.urls import reverse
 
 from dues import money
 from dues.welfare.audit import WelfareAction
-from dues.welfare.models import ApplicationStatus, FundEntry, Payout, WelfareApplication
-from dues.welfare.services import applications
+from dues.welfare.models import (
+    ApplicationStatus,
+    FundEntry,
+    FundTransfer,
+    Payout,
+    Purpose,
+    WelfareApplication,
+)
+from dues.welfare.services import applications, funds, payouts
 from tests import access
 from tests.access import assert_access, cells
-from tests.dues.conftest import pay
-from tests.dues.welfare.conftest import approve, submit
+from tests.dues.conftest import JOINED, pay
+from tests.dues.welfare.conftest import approve, make_fund, submit
 from tests.factories import MemberFactory
 from union.models import AuditEvent
 
@@ -129,6 +136,72 @@ def test_post_only_screens_refuse_those_without_the_right(
     login(client, request.getfixturevalue(allowed))
     assert client.post(url, {}).status_code in (302, 400)
     assert not bko["application"].decisions.exists()
+
+
+# The screens that only take a POST, posted empty: those allowed get the form's errors
+# (400) or a redirect with a message (ok), and nothing changes for anyone.
+POST_MATRIX = """
+url               anon   member  sec  treas  crisis  cttee  coord  other  ended  natl
+approve           login  403     403  403    403     400    403    403    403    403
+reject            login  403     403  403    403     400    403    403    403    403
+ask               login  403     403  403    403     400    403    403    403    403
+conflict          login  403     403  403    403     400    403    403    403    403
+emergency         login  403     403  403    403     403    400    403    403    403
+review            login  403     403  403    403     400    403    403    403    403
+rule              login  403     403  400    403     403    403    403    403    400
+gift              login  403     403  400    403     403    403    403    403    400
+transfer          login  403     403  400    403     403    403    403    403    400
+reverse_payout    login  403     403  ok     403     403    403    403    403    403
+transfer_decide   login  403     403  403    403     ok     403    403    403    403
+"""
+ADDRESSES += [f"dues:welfare_{name}" for name in access.row_names(POST_MATRIX)]
+
+
+@pytest.fixture
+def everyone(request) -> dict:
+    return {
+        persona: None if fixture is None else request.getfixturevalue(fixture)
+        for persona, fixture in PERSONAS.items()
+    }
+
+
+@pytest.mark.parametrize(("short", "expected"), access.rows(POST_MATRIX, PERSONAS))
+def test_post_access(bko, bamako, treasurer, committee_a, committee_b, everyone, short, expected):
+    if short == "reverse_payout":
+        other = MemberFactory(branch=bamako, joined_on=JOINED, with_login=True)
+        application = approve(submit(other), committee_a, committee_b)
+        payout = payouts.pay_application(
+            actor=treasurer.user,
+            application=application,
+            method="cash",
+            paid_on=money.local_today("Africa/Bamako"),
+        )
+        target = payout.public_id
+    elif short == "transfer_decide":
+        medical = make_fund(bamako, Purpose.MEDICAL, 0)
+        transfer = funds.request_transfer(
+            actor=treasurer.user, from_fund=bko["fund"], to_fund=medical, amount=100, reason="x"
+        )
+        target = transfer.public_id
+    elif short in ("rule", "gift", "transfer"):
+        target = bko["fund"].public_id
+    else:
+        target = bko["application"].public_id
+
+    def welfare_state() -> tuple:
+        return (
+            bko["application"].decisions.count(),
+            WelfareApplication.objects.filter(status=ApplicationStatus.PENDING).count(),
+            FundEntry.objects.count(),
+            Payout.objects.filter(reversed_by__isnull=False).count(),
+            sorted(FundTransfer.objects.values_list("status", flat=True)),
+        )
+
+    url = reverse(f"dues:welfare_{short}", args=[target])
+    mismatches = access.check_row(
+        everyone, expected, url=url, method="post", unchanged=welfare_state
+    )
+    assert not mismatches, mismatches
 
 
 # --- the journey through the screens ------------------------------------------------------
