@@ -1,4 +1,4 @@
-"""The access policy written out: matrices of screens × personas, and the project's addresses.
+"""The access policy written out: matrices of screens by personas, and the project's addresses.
 
 A matrix is a header of persona columns and one row per screen; a cell says what the
 persona gets:
