@@ -28,11 +28,12 @@ class CmsConfig(AppConfig):
         from wagtail.models import get_page_models
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
-        from cms import cache, editors, statistics
+        from cms import admin_scripts, cache, editors, statistics
         from union import registry
         from union.models import Member, RoleAssignment
 
         statistics.register_platform_statistics()
+        admin_scripts.install()  # the admin's choosers without inline scripts
         registry.register_periodic_job(
             "cms-publish-scheduled",
             task="cms.tasks.publish_scheduled_pages",
