@@ -28,7 +28,7 @@ class CmsConfig(AppConfig):
         from wagtail.models import get_page_models
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
-        from cms import cache, editors, statistics
+        from cms import admin_scripts, cache, editors, statistics
         from union import registry
         from union.models import Member, RoleAssignment
 
@@ -40,6 +40,7 @@ class CmsConfig(AppConfig):
             url_name="wagtailadmin_home",
             applies=editors.holds_editor_role,
         )
+        admin_scripts.install()  # the admin's choosers without inline scripts
         registry.register_periodic_job(
             "cms-publish-scheduled",
             task="cms.tasks.publish_scheduled_pages",

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import include, path, re_path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -53,6 +54,14 @@ site_patterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", pages_sitemap, name="cms_sitemap"),
     path("exit/", views.quick_exit, name="cms_quick_exit"),
+    # Wagtail looks this name up to send visitors of a page restricted to signed-in people
+    # to a login, even though WAGTAIL_FRONTEND_LOGIN_URL names the union's: without it
+    # such a page answered 500.
+    path(
+        "login/",
+        RedirectView.as_view(pattern_name="union:login", query_string=True),
+        name="wagtailcore_login",
+    ),
     re_path(r"^media/images/(?P<path>.+)$", views.rendition, name="cms_rendition"),
 ]
 

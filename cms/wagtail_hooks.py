@@ -1,19 +1,30 @@
-"""The CMS admin in the editor's language, down to the names stored in the database.
+"""Wagtail admin hooks.
 
-The approval workflow and its task are rows named in English (cms.setup); the button that
-submits a page names them. Their names are also the msgids of the task's label, so the
-button shows them in the editor's language.
+- The script that replaces Wagtail's inline ones (static/cms/admin.js), so that the admin
+  runs under the site's script-src 'self'.
+- The CMS admin in the editor's language, down to the names stored in the database: the
+  approval workflow and its task are rows named in English (cms.setup); the button that
+  submits a page names them. Their names are also the msgids of the task's label, so the
+  button shows them in the editor's language.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from wagtail import hooks
 from wagtail.admin.action_menu import ActionMenuItem, SubmitForModerationMenuItem
 
 from cms.setup import WORKFLOW_NAME
+
+
+@hooks.register("insert_global_admin_js")
+def start_widgets_without_inline_scripts() -> SafeString:
+    return format_html('<script src="{}"></script>', static("cms/admin.js"))
 
 
 class SubmitInTheEditorsLanguage(SubmitForModerationMenuItem):

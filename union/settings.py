@@ -389,6 +389,7 @@ WAGTAILADMIN_BASE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("en", "English"), ("fr", "Français")]
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL  # pages restricted to signed-in people: the union's
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False  # passwords come from a code given by the branch
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False

@@ -1,9 +1,11 @@
 """Security headers, as the Mozilla HTTP Observatory scores them, on every kind of page: a
 member's, an office bearer's, a public (CMS) page and the CMS admin, served over HTTPS.
 
-The CMS admin keeps 'unsafe-inline' (Wagtail 8 still writes inline scripts and styles,
-see cms/admin_guard.py); it is reachable only after a password and the second factor.
-Everything else allows no inline code but the quick exit's, by its hash.
+The settings are server mode's own, and requests come as nginx passes them on (plain HTTP
+with X-Forwarded-Proto: https, docs/deploy.md). No page runs an inline script (the public
+pages allow only the quick exit's, by its hash); the CMS admin alone allows inline styles
+(Wagtail's style attributes; the Observatory does not score that down, see
+cms/admin_guard.py).
 """
 
 from __future__ import annotations
@@ -22,15 +24,49 @@ HSTS = "max-age=31536000; includeSubDomains; preload"
 DENIED_FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
 
 
+# Every setting that shapes a response's security headers and cookies, as server mode sets
+# them (read from a real start of the settings with a server-mode environment below).
+SECURITY_SETTINGS = (
+    "SECURE_HTTPS",
+    "SECURE_PROXY_SSL_HEADER",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_REFERRER_POLICY",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "LANGUAGE_COOKIE_SECURE",
+    "X_FRAME_OPTIONS",
+    "CONTENT_SECURITY_POLICY",
+    "PERMISSIONS_POLICY",
+)
+
+
+@pytest.fixture(scope="session")
+def server_mode_security(tmp_path_factory) -> dict:
+    out = _server_mode(
+        tmp_path_factory.mktemp("server"),
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {SECURITY_SETTINGS!r}}}))",
+    )
+    return json.loads(out)
+
+
 @pytest.fixture
-def behind_tls(settings):
-    """What SECURE_HTTPS sets in server mode (checked by test_server_mode_defaults below)."""
-    settings.SECURE_HSTS_SECONDS = 31536000
-    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    settings.SECURE_HSTS_PRELOAD = True
-    settings.SESSION_COOKIE_SECURE = True
-    settings.CSRF_COOKIE_SECURE = True
-    settings.LANGUAGE_COOKIE_SECURE = True
+def behind_tls(settings, server_mode_security):
+    """Server mode's security settings, behind one reverse proxy that terminates TLS (nginx
+    in docs/deploy.md): requests reach Django over plain HTTP with X-Forwarded-Proto set."""
+    for name, value in server_mode_security.items():
+        setattr(settings, name, tuple(value) if name == "SECURE_PROXY_SSL_HEADER" else value)
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert settings.SECURE_HTTPS and settings.SECURE_SSL_REDIRECT
+
+
+# What nginx sets on every request it passes on.
+PROXIED = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
 
 
 def _policy(response) -> dict[str, str]:
@@ -54,11 +90,15 @@ def _check(response, *, admin: bool = False) -> None:
     assert policy["object-src"] == "'none'"
     assert policy["base-uri"] == "'none'"
     assert policy["form-action"] == "'self'"
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"].split()[0] == "'self'"
+    assert "unsafe-inline" not in policy["script-src"]  # the admin too (an Observatory -20)
     assert "unsafe-eval" not in response["Content-Security-Policy"]
     assert "http" not in response["Content-Security-Policy"]  # nothing from other sites
     if admin:
         assert policy["frame-ancestors"] == "'self'"
         assert response["X-Frame-Options"] == "SAMEORIGIN"
+        assert policy["style-src"] == "'self' 'unsafe-inline'"  # style attributes only
     else:
         assert policy["frame-ancestors"] == "'none'"
         assert response["X-Frame-Options"] == "DENY"
@@ -68,23 +108,30 @@ def _check(response, *, admin: bool = False) -> None:
         assert cookie["samesite"] in ("Lax", "Strict"), cookie.key
 
 
+def test_plain_http_past_the_proxy_is_sent_to_https(behind_tls, client: Client, site):
+    response = client.get(site.campaign.url, HTTP_X_FORWARDED_PROTO="http")
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+    assert "Strict-Transport-Security" not in response  # only ever sent over HTTPS
+
+
 def test_a_member_page_sends_every_security_header(behind_tls, client, member, login):
     login(client, member)
-    _check(client.get(reverse("union:profile"), secure=True))
+    _check(client.get(reverse("union:profile"), **PROXIED))
 
 
 def test_an_office_page_sends_every_security_header(behind_tls, client, secretary, login):
     login(client, secretary)
-    _check(client.get(reverse("union:members"), secure=True))
+    _check(client.get(reverse("union:members"), **PROXIED))
 
 
 def test_a_public_page_sends_every_security_header(behind_tls, client: Client, site):
-    _check(client.get(site.campaign.url, secure=True))
-    _check(client.get("/en/search/", {"q": "police"}, secure=True))
+    _check(client.get(site.campaign.url, **PROXIED))
+    _check(client.get("/en/search/", {"q": "police"}, **PROXIED))
 
 
 def test_a_language_choice_is_a_secure_http_only_cookie(behind_tls, client: Client, site):
-    response = client.post(reverse("set_language"), {"language": "fr", "next": "/fr/"}, secure=True)
+    response = client.post(reverse("set_language"), {"language": "fr", "next": "/fr/"}, **PROXIED)
     cookie = response.cookies["language"]
     assert cookie["secure"] and cookie["httponly"]
     assert cookie["samesite"] == "Lax"
@@ -92,8 +139,8 @@ def test_a_language_choice_is_a_secure_http_only_cookie(behind_tls, client: Clie
 
 def test_the_cms_admin_sends_every_security_header(behind_tls, editor, site):
     client = verified(Client(), editor.user)
-    _check(client.get("/cms-admin/", secure=True), admin=True)
-    _check(client.get(f"/cms-admin/pages/{site.campaign.pk}/edit/", secure=True), admin=True)
+    _check(client.get("/cms-admin/", **PROXIED), admin=True)
+    _check(client.get(f"/cms-admin/pages/{site.campaign.pk}/edit/", **PROXIED), admin=True)
 
 
 def test_static_files_carry_the_headers_too(behind_tls, settings, db):
@@ -101,7 +148,7 @@ def test_static_files_carry_the_headers_too(behind_tls, settings, db):
     # collectstatic (as in tests), it finds the files where they are written.
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True
-    response = Client().get("/static/css/site.css", secure=True)
+    response = Client().get("/static/css/site.css", **PROXIED)
     assert response.status_code == 200
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"

@@ -23,8 +23,9 @@ from django.urls import reverse
 from dues import money
 from dues.audit import DuesAction
 from dues.models import DuesAccount, EntryKind, LedgerEntry, PaymentConfirmation, Rate
+from tests import access
+from tests.access import assert_access, cells
 from tests.conftest import _officer
-from tests.dues.access import assert_access, cells
 from tests.dues.conftest import JOINED, THRESHOLD, charge, pay
 from tests.factories import MemberFactory
 from union.models import AuditEvent, Role
@@ -48,6 +49,8 @@ receipt         login  404     ok         ok         404     404        404    o
 my              login  ok      ok         ok         ok      ok         ok     ok
 statement       login  ok      ok         ok         ok      ok         ok     ok
 """
+
+ADDRESSES = [f"dues:{name}" for name in access.row_names(MATRIX)]
 
 PERSONAS = {
     "anon": None,
@@ -86,6 +89,71 @@ def test_access(client, login, request, bko, url_name, persona, expected):
         login(client, request.getfixturevalue(fixture))
     response = client.get(_url(url_name, bko), follow=expected == "404")
     assert_access(response, expected)
+
+
+# The screens that only take a POST (a GET answers 405), each posted with a harmless change
+# about BKO's member or a BKO entry above the threshold recorded by the treasurer (her own
+# confirmation is then refused by the two-officer rule, with a message: allowed here, and
+# tested in tests/dues/test_payments.py and test_corrections.py). Card
+# payments and their cancellation are the member's own: with Stripe off, every signed-in
+# member is told so. The Stripe webhook refuses an unsigned post.
+POST_MATRIX = """
+url                  anon   member  secretary  treasurer  crisis  other_sec  ended  national
+record_payment       login  403     403        ok         403     403        403    403
+grant_waiver         login  403     403        ok         403     403        403    403
+set_rate             login  403     403        ok         403     403        403    403
+confirm              login  403     ok         ok         403     404        403    ok
+cashbook_close       login  403     403        ok         403     403        403    403
+pay_card             login  ok      ok         ok         ok      ok         ok     ok
+cancel_subscription  login  ok      ok         ok         ok      ok         ok     ok
+stripe_webhook       400    400     400        400        400     400        400    400
+"""
+POST_DATA = {
+    "record_payment": {"amount": "1000", "method": "cash", "receipt_number": "X9"},
+    "grant_waiver": {"amount": "1000", "reason": "hardship"},
+    "set_rate": {"rate": Rate.SOLIDARITY},
+    "confirm": {},
+    "cashbook_close": {},
+    "pay_card": {},
+    "cancel_subscription": {},
+    "stripe_webhook": {},
+}
+ADDRESSES += [f"dues:{name}" for name in access.row_names(POST_MATRIX)]
+
+
+@pytest.fixture
+def everyone(request) -> dict:
+    return {
+        persona: None if fixture is None else request.getfixturevalue(fixture)
+        for persona, fixture in PERSONAS.items()
+    }
+
+
+@pytest.mark.parametrize(("url_name", "expected"), access.rows(POST_MATRIX, PERSONAS))
+def test_post_access(bko, treasurer, everyone, url_name, expected):
+    target = bko["member"]
+    if url_name == "grant_waiver":
+        charge(bko["member"].branch, "2026-10")  # something owed to waive
+    if url_name in ("record_payment", "grant_waiver", "set_rate"):
+        url = reverse(f"dues:{url_name}", args=[target.public_id])
+    elif url_name == "confirm":
+        entry = pay(treasurer, target, THRESHOLD + 1, "R200")
+        url = reverse("dues:confirm", args=[entry.public_id])
+    else:
+        url = reverse(f"dues:{url_name}")
+    data = {**POST_DATA[url_name], "paid_on": money.local_today("Africa/Bamako").isoformat()}
+
+    def ledger_state() -> tuple:
+        return (
+            LedgerEntry.objects.count(),
+            PaymentConfirmation.objects.count(),
+            DuesAccount.objects.filter(rate=Rate.SOLIDARITY).count(),
+        )
+
+    mismatches = access.check_row(
+        everyone, expected, url=url, method="post", data=data, unchanged=ledger_state
+    )
+    assert not mismatches, mismatches
 
 
 OWN_ACCOUNT = """

@@ -52,10 +52,11 @@ from dues.welfare.models import (
 )
 from dues.welfare.services import applications, funds, payouts, reconciliation
 from dues.welfare.statements import ReconciliationItem, StatementLine
+from tests import access
 from tests.conftest import _officer
 from tests.crisis.conftest import crisis_officer
 from tests.factories import PASSWORD, MemberFactory
-from union.models import Member, MemberStatus, Role, RoleAssignment
+from union.models import ExportJob, ImportJob, Member, MemberStatus, Role, RoleAssignment
 
 MATRIX = """
 url                           anon   member sec    treas  crisis other  ended  natl   cttee  coord
@@ -72,6 +73,7 @@ register_member               login  403    ok     403    ok     ok     403    4
 roles                         login  403    ok     403    403    ok     403    ok     403    403
 moves                         login  403    ok     ok     403    ok     403    ok     403    403
 move_in                       login  403    ok     403    403    ok     403    ok     403    403
+branch_contact                login  403    ok     403    403    404    403    ok     403    403
 role_end                      login  403    ok     403    403    404    403    ok     403    403
 import_members                login  403    ok     403    403    ok     403    ok     403    403
 export_members                login  403    ok     403    403    ok     403    ok     403    403
@@ -449,6 +451,8 @@ def _url(name: str, objects: dict[str, object]) -> str:
         args = [objects["applicant"].public_id]  # type: ignore[attr-defined]
     elif name == "role_end":
         args = [objects["role"].pk]  # type: ignore[attr-defined]
+    elif name == "branch_contact":
+        args = [objects["member"].branch.code]  # type: ignore[attr-defined]
     else:
         args = []
     try:
@@ -537,6 +541,78 @@ def _welfare_unchanged(objects: dict[str, object]) -> None:
     fund: Fund = objects["fund"]  # type: ignore[assignment]
     assert fund.rules.count() == 1
     assert not fund.entries.filter(kind__in=["donation", "transfer"]).exists()
+
+
+ACCOUNT = """
+url            anon   member  sec    treas  crisis other  ended  natl   cttee  coord
+join           ok     ok      ok     ok     ok     ok     ok     ok     ok     ok
+join_thanks    ok     ok      ok     ok     ok     ok     ok     ok     ok     ok
+login          ok     ok      2fa    2fa    2fa    2fa    ok     2fa    2fa    2fa
+logout         405    405     405    405    405    405    405    405    405    405
+two_factor     login  ok      ok     ok     ok     ok     ok     ok     ok     ok
+set_password   ok     ok      ok     ok     ok     ok     ok     ok     ok     ok
+profile        login  ok      ok     ok     ok     ok     ok     ok     ok     ok
+my_data        login  ok      ok     ok     ok     ok     ok     ok     ok     ok
+my_data_csv    login  ok      ok     ok     ok     ok     ok     ok     ok     ok
+forget_me      login  ok      ok     ok     ok     ok     ok     ok     ok     ok
+import_job     login  403     ok     403    403    404    403    404    403    403
+export_job     login  403     ok     403    403    404    403    404    403    403
+"""
+# The member's own pages and the public forms, and the pages of a register import or export
+# (the officer's own: the secretary's job is nobody else's, not even the national level's).
+# Signing out only takes a POST; a signed-in office bearer who opens the login page again
+# passes through the second factor, which sends them on once passed.
+
+
+@pytest.fixture
+def everyone(request) -> dict[str, Member | None]:
+    return {
+        persona: None if fixture is None else request.getfixturevalue(fixture)
+        for persona, fixture in PERSONAS.items()
+    }
+
+
+@pytest.mark.parametrize(("url_name", "expected"), access.rows(ACCOUNT, PERSONAS))
+def test_account_and_job_pages(everyone, secretary, url_name, expected):
+    args: list[object] = []
+    if url_name == "import_job":
+        job = ImportJob.objects.create(
+            actor=secretary.user, kind="csv", token="t" * 20, sha256="0" * 64
+        )
+        args = [job.public_id]
+    elif url_name == "export_job":
+        args = [ExportJob.objects.create(actor=secretary.user, fmt="csv").public_id]
+    url = reverse(f"union:{url_name}", args=args)
+    mismatches = access.check_row(everyone, expected, url=url)
+    assert not mismatches, mismatches
+
+
+ADDRESSES = [
+    name if ":" in name else f"union:{name}"
+    for name in access.row_names(MATRIX) + access.row_names(ACCOUNT)
+] + [f"crisis:{name}" for name in access.row_names(CRISIS_MATRIX)]
+
+
+def test_every_address_of_the_project_has_a_row():
+    """A screen added without a row in a matrix (tests/access.py MATRIX_MODULES) fails here:
+    nobody has said who may open it, so nobody has checked it."""
+    missing = access.without_a_row(access.addresses(), access.covered())
+    assert not missing, f"addresses without a row in an access matrix: {missing}"
+
+
+def test_every_row_names_an_address_of_the_project():
+    known = {address.key for address in access.addresses()}
+    assert sorted(access.covered() - known) == []
+
+
+def test_a_new_address_without_a_row_is_reported():
+    from django.http import HttpResponse
+    from django.urls import include, path
+
+    project = access.addresses()
+    fresh = [path("office/", include(([path("new/", HttpResponse, name="new")], "fresh")))]
+    every_row = {address.key for address in project}
+    assert access.without_a_row(project + access.addresses(fresh), every_row) == ["fresh:new"]
 
 
 def test_refusals_show_the_plain_pages(client, login, member, other_secretary, bko_objects):
