@@ -96,7 +96,8 @@ def test_visitor_joins_secretary_approves_member_signs_in(
     axe_check(office)
     assert_light(office)
 
-    office.get_by_role("list").get_by_role("link", name="Applications waiting").click()
+    waiting = office.get_by_role("region", name="Waiting for you")
+    waiting.get_by_role("link", name="Applications waiting").click()
     expect(office.get_by_role("heading", name="Applications waiting")).to_be_visible()
     shot(office, "applications")
     axe_check(office)

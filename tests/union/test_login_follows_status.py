@@ -53,7 +53,7 @@ def test_a_suspended_member_cannot_sign_in(client, secretary, awa):
     response = client.post(reverse("union:login"), {"username": awa.number, "password": PASSWORD})
     assert response.status_code == 200
     # The same words as for a wrong password: the page does not tell her status.
-    assert "Please enter a correct" in response.content.decode()
+    assert "That membership number and password do not match" in response.content.decode()
 
 
 def test_a_reinstated_member_signs_in_again(client, secretary, awa):
