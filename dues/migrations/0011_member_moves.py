@@ -5,22 +5,43 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from union import append_only
+from union import append_only, erasable
 
-APPEND_ONLY = ['dues_conversionrate', 'dues_accounttransfer']
+APPEND_ONLY = ["dues_conversionrate", "dues_accounttransfer"]
 
 
 def forwards(apps, schema_editor):
     append_only.make_append_only(schema_editor, APPEND_ONLY)
+    _ledger_triggers_on_sqlite(apps, schema_editor)
 
 
 def backwards(apps, schema_editor):
     append_only.drop_append_only(schema_editor, APPEND_ONLY)
 
 
+def _ledger_triggers_on_sqlite(apps, schema_editor):
+    """SQLite rebuilds dues_ledgerentry to change its columns and CHECKs, and its triggers
+    go with the old table: put back the append-only DELETE trigger and the UPDATE one that
+    lets only a reason be erased (dues 0003, 0005), over the columns as they are now.
+    (PostgreSQL alters the table in place and keeps them.)"""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    table = "dues_ledgerentry"
+    others = [
+        f.column
+        for f in apps.get_model("dues", "LedgerEntry")._meta.concrete_fields
+        if f.column != "reason"
+    ]
+    delete = [sql for sql in append_only.sqlite_triggers_sql(table) if " DELETE ON " in sql]
+    for sql in [*delete, *erasable.sqlite_sql(table, "reason", others)]:
+        schema_editor.execute(sql)
+
+
+def _nothing(apps, schema_editor):
+    pass
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('dues', '0010_welfare_rules_loans_reconciliation_guards'),
         ('union', '0016_member_moves'),
@@ -28,110 +49,255 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Undoing this migration rebuilds the ledger table again: this runs last then.
+        migrations.RunPython(_nothing, _ledger_triggers_on_sqlite),
         migrations.CreateModel(
-            name='AccountTransfer',
+            name="AccountTransfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('closing', models.CharField(choices=[('settled', 'Settled: nothing owed, nothing paid ahead'), ('carried', 'Carried to the new branch'), ('written_off', 'Written off, with a reason')], max_length=12, verbose_name='closing')),
-                ('old_balance', models.BigIntegerField()),
-                ('old_currency', models.CharField(max_length=3)),
-                ('new_balance', models.BigIntegerField()),
-                ('new_currency', models.CharField(max_length=3)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "closing",
+                    models.CharField(
+                        choices=[
+                            ("settled", "Settled: nothing owed, nothing paid ahead"),
+                            ("carried", "Carried to the new branch"),
+                            ("written_off", "Written off, with a reason"),
+                        ],
+                        max_length=12,
+                        verbose_name="closing",
+                    ),
+                ),
+                ("old_balance", models.BigIntegerField()),
+                ("old_currency", models.CharField(max_length=3)),
+                ("new_balance", models.BigIntegerField()),
+                ("new_currency", models.CharField(max_length=3)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='ConversionRate',
+            name="ConversionRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_currency', models.CharField(max_length=3, verbose_name='from')),
-                ('to_currency', models.CharField(max_length=3, verbose_name='to')),
-                ('numerator', models.PositiveBigIntegerField()),
-                ('denominator', models.PositiveBigIntegerField()),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("from_currency", models.CharField(max_length=3, verbose_name="from")),
+                ("to_currency", models.CharField(max_length=3, verbose_name="to")),
+                ("numerator", models.PositiveBigIntegerField()),
+                ("denominator", models.PositiveBigIntegerField()),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.RemoveConstraint(
-            model_name='ledgerentry',
-            name='entry_kind_shape',
+            model_name="ledgerentry",
+            name="entry_kind_shape",
         ),
         migrations.AddField(
-            model_name='ledgerentry',
-            name='owed_since',
+            model_name="ledgerentry",
+            name="owed_since",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='kind',
-            field=models.CharField(choices=[('charge', 'Monthly dues'), ('payment', 'Payment'), ('waiver', 'Waiver'), ('refund', 'Refund'), ('reversal', 'Correction'), ('closing', 'Account closed on moving branch'), ('opening', 'Carried from the previous branch')], max_length=10, verbose_name='kind'),
+            model_name="ledgerentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("charge", "Monthly dues"),
+                    ("payment", "Payment"),
+                    ("waiver", "Waiver"),
+                    ("refund", "Refund"),
+                    ("reversal", "Correction"),
+                    ("closing", "Account closed on moving branch"),
+                    ("opening", "Carried from the previous branch"),
+                ],
+                max_length=10,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('kind', 'charge'), ('method', ''), ('period__isnull', False)), models.Q(('amount__lt', 0), ('kind', 'payment'), ('period__isnull', True), models.Q(('method', ''), _negated=True)), models.Q(('amount__lt', 0), ('kind', 'waiver'), ('method', ''), ('period__isnull', True)), models.Q(('amount__gt', 0), ('kind', 'refund'), ('period__isnull', True), ('refund_of__isnull', False)), models.Q(('kind', 'reversal'), ('period__isnull', True), ('reverses__isnull', False)), models.Q(('kind__in', ['closing', 'opening']), ('method', ''), ('period__isnull', True)), _connector='OR'), name='entry_kind_shape'),
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("amount__gt", 0),
+                        ("kind", "charge"),
+                        ("method", ""),
+                        ("period__isnull", False),
+                    ),
+                    models.Q(
+                        ("amount__lt", 0),
+                        ("kind", "payment"),
+                        ("period__isnull", True),
+                        models.Q(("method", ""), _negated=True),
+                    ),
+                    models.Q(
+                        ("amount__lt", 0),
+                        ("kind", "waiver"),
+                        ("method", ""),
+                        ("period__isnull", True),
+                    ),
+                    models.Q(
+                        ("amount__gt", 0),
+                        ("kind", "refund"),
+                        ("period__isnull", True),
+                        ("refund_of__isnull", False),
+                    ),
+                    models.Q(
+                        ("kind", "reversal"), ("period__isnull", True), ("reverses__isnull", False)
+                    ),
+                    models.Q(
+                        ("kind__in", ["closing", "opening"]),
+                        ("method", ""),
+                        ("period__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="entry_kind_shape",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(('owed_since__isnull', True), models.Q(('amount__gt', 0), ('kind', 'opening')), _connector='OR'), name='owed_since_on_carried_arrears'),
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("owed_since__isnull", True),
+                    models.Q(("amount__gt", 0), ("kind", "opening")),
+                    _connector="OR",
+                ),
+                name="owed_since_on_carried_arrears",
+            ),
         ),
         migrations.AddField(
-            model_name='accounttransfer',
-            name='closing_entry',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dues.ledgerentry'),
+            model_name="accounttransfer",
+            name="closing_entry",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="dues.ledgerentry",
+            ),
         ),
         migrations.AddField(
-            model_name='accounttransfer',
-            name='member',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='union.member'),
+            model_name="accounttransfer",
+            name="member",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="union.member"
+            ),
         ),
         migrations.AddField(
-            model_name='accounttransfer',
-            name='move',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='dues_transfer', to='union.membermove'),
+            model_name="accounttransfer",
+            name="move",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="dues_transfer",
+                to="union.membermove",
+            ),
         ),
         migrations.AddField(
-            model_name='accounttransfer',
-            name='opening_entry',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dues.ledgerentry'),
+            model_name="accounttransfer",
+            name="opening_entry",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="dues.ledgerentry",
+            ),
         ),
         migrations.AddField(
-            model_name='accounttransfer',
-            name='recorded_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="accounttransfer",
+            name="recorded_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='conversionrate',
-            name='branch',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='union.branch'),
+            model_name="conversionrate",
+            name="branch",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="union.branch"
+            ),
         ),
         migrations.AddField(
-            model_name='conversionrate',
-            name='recorded_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="conversionrate",
+            name="recorded_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='accounttransfer',
-            name='rate',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dues.conversionrate'),
+            model_name="accounttransfer",
+            name="rate",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="dues.conversionrate",
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversionrate',
-            index=models.Index(fields=['from_currency', 'to_currency', '-recorded_at'], name='rate_pair'),
+            model_name="conversionrate",
+            index=models.Index(
+                fields=["from_currency", "to_currency", "-recorded_at"], name="rate_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversionrate',
-            constraint=models.CheckConstraint(condition=models.Q(('denominator__gt', 0), ('numerator__gt', 0)), name='rate_positive'),
+            model_name="conversionrate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("denominator__gt", 0), ("numerator__gt", 0)),
+                name="rate_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversionrate',
-            constraint=models.CheckConstraint(condition=models.Q(('from_currency', models.F('to_currency')), _negated=True), name='rate_two_currencies'),
+            model_name="conversionrate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_currency", models.F("to_currency")), _negated=True),
+                name="rate_two_currencies",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversionrate',
-            constraint=models.CheckConstraint(condition=models.Q(('from_currency__regex', '^[A-Z]{3}$'), ('to_currency__regex', '^[A-Z]{3}$')), name='rate_currencies_iso'),
+            model_name="conversionrate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("from_currency__regex", "^[A-Z]{3}$"), ("to_currency__regex", "^[A-Z]{3}$")
+                ),
+                name="rate_currencies_iso",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='accounttransfer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closing', 'settled'), ('new_balance', 0), ('old_balance', 0)), models.Q(('closing', 'written_off'), ('new_balance', 0), ('old_balance__gt', 0)), models.Q(('closing', 'carried'), models.Q(('rate__isnull', False), ('old_currency', models.F('new_currency')), _connector='OR')), _connector='OR'), name='transfer_closing_shape'),
+            model_name="accounttransfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("closing", "settled"), ("new_balance", 0), ("old_balance", 0)),
+                    models.Q(
+                        ("closing", "written_off"), ("new_balance", 0), ("old_balance__gt", 0)
+                    ),
+                    models.Q(
+                        ("closing", "carried"),
+                        models.Q(
+                            ("rate__isnull", False),
+                            ("old_currency", models.F("new_currency")),
+                            _connector="OR",
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="transfer_closing_shape",
+            ),
         ),
         migrations.RunPython(forwards, backwards),
     ]

@@ -146,13 +146,14 @@ class OldAccount:
     waiting: int  # entries waiting for a second officer there
 
 
-def old_account(member: Member) -> OldAccount:
-    """Her account in the branch she is in now (the one she leaves)."""
-    rows = LedgerEntry.objects.filter(member=member, branch_id=member.branch_id)
+def old_account(member: Member, branch: Branch | None = None) -> OldAccount:
+    """Her account in `branch` (default: the one she is in now, which she leaves)."""
+    branch = branch or member.branch
+    rows = LedgerEntry.objects.filter(member=member, branch=branch)
     balance = rows.filter(counts_q()).aggregate(total=Sum("amount"))["total"] or 0
     since = (
         open_charges()
-        .filter(member=member, branch_id=member.branch_id)
+        .filter(member=member, branch=branch)
         .aggregate(
             period=Min("period"),
             carried=Min("owed_since"),
@@ -160,7 +161,7 @@ def old_account(member: Member) -> OldAccount:
     )
     months = [d for d in (since["period"], since["carried"]) if d is not None]
     return OldAccount(
-        branch=member.branch,
+        branch=branch,
         balance=balance,
         owed_since=min(months) if months else None,
         waiting=rows.filter(awaiting_q()).count(),
@@ -281,9 +282,7 @@ def close_and_open(move: MemberMove, answers: Mapping[str, Any], actor: User | N
             code="card",
         )
     allocation.settle(member.pk)
-    member.branch = old  # old_account reads the branch she leaves
-    account = old_account(member)
-    member.branch = new
+    account = old_account(member, old)
     transfer = _close(
         move=move, account=account, closing=closing, reason=reason, actor=actor, member=member
     )
