@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dues.money import format_money
 from union import registry
@@ -58,10 +59,14 @@ def _paid(ctx: dict[str, Any]) -> tuple[str, str]:
 
 def _unmatched(ctx: dict[str, Any]) -> tuple[str, str]:
     day = date.fromisoformat(str(ctx["day"]))
-    return _("Payouts to check"), _(
-        "%(count)s line(s) of %(date)s did not match the cash book or the statement. "
-        "Please see the reconciliation page."
-    ) % {"count": int(ctx["count"]), "date": formats.date_format(day, "SHORT_DATE_FORMAT")}
+    count = int(ctx["count"])
+    return _("Payouts to check"), ngettext(
+        "%(count)s line of %(date)s did not match the cash book or the statement. "
+        "Please see the reconciliation page.",
+        "%(count)s lines of %(date)s did not match the cash book or the statement. "
+        "Please see the reconciliation page.",
+        count,
+    ) % {"count": count, "date": formats.date_format(day, "SHORT_DATE_FORMAT")}
 
 
 def register() -> None:

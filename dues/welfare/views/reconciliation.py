@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dues import money
@@ -84,8 +85,17 @@ def statement(request: OfficeRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(new)s lines imported, %(old)s already known; the days are checked again.")
-                % {"new": result.created, "old": result.repeated},
+                _("%(imported)s, %(known)s; the days are checked again.")
+                % {
+                    "imported": ngettext(
+                        "%(count)s line imported", "%(count)s lines imported", result.created
+                    )
+                    % {"count": result.created},
+                    "known": ngettext(
+                        "%(count)s already known", "%(count)s already known", result.repeated
+                    )
+                    % {"count": result.repeated},
+                },
             )
             return redirect("dues:welfare_reconciliation")
     return _page(request, status=400, statement_form=form)
