@@ -539,7 +539,8 @@ def _welfare_unchanged(objects: dict[str, object]) -> None:
     assert not application.decisions.exists()
     assert not application.conflicts.exists()
     assert Payout.objects.get(pk=objects["payout"].pk).status == PayoutStatus.PAID  # type: ignore[attr-defined]
-    assert not LoanRepayment.objects.exists()
+    repayment: LoanRepayment = objects["repayment"]  # type: ignore[assignment]
+    assert list(LoanRepayment.objects.values_list("pk", "reversed_at")) == [(repayment.pk, None)]
     item: ReconciliationItem = objects["item"]  # type: ignore[assignment]
     item.refresh_from_db()
     assert item.explained_at is None
