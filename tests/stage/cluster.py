@@ -175,6 +175,9 @@ class Stage:
     processes: dict[str, Process] = field(default_factory=dict)
     as_pg: list[str] = field(default_factory=list)
     keep: bool = False
+    # Options appended to the unit's gunicorn command line (the last of a repeated option
+    # wins), to measure another worker class or count than the one deployed.
+    gunicorn_args: list[str] = field(default_factory=list)
 
     # --- addresses -----------------------------------------------------------------
 
@@ -368,10 +371,12 @@ class Stage:
         stripe: bool = False,
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
+        gunicorn_args: list[str] | None = None,
     ) -> Iterator[Stage]:
         root = Path(tempfile.mkdtemp(prefix="solidaire-stage-"))
         root.chmod(0o711)  # nginx's workers (nobody) reach the static files below
         stage = cls._configure(root, https_port, stripe, extra_env or {}, keep)
+        stage.gunicorn_args = list(gunicorn_args or [])
         try:
             stage._bring_up(demo=demo, apps=apps)
             yield stage
@@ -566,7 +571,7 @@ class Stage:
             ]
             if f"{HOST}:{self.web_ports[node]}" not in command:
                 raise RuntimeError("solidaire-web.service: no --bind 127.0.0.1:8000 to replace")
-            self.add(node, command, self.node_env(node))
+            self.add(node, [*command, *self.gunicorn_args], self.node_env(node))
         for worker in WORKERS:
             command = [
                 part.replace("/srv/solidaire/.venv/bin/", venv_bin)
