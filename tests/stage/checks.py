@@ -116,7 +116,8 @@ def check_import(stage: Stage) -> Result:
     page = browser.follow(confirm)
     imported = stage.psql("SELECT count(*) FROM union_member WHERE number LIKE 'STG-%'")
     # The officer's own language (French for the demo's coordinator), either way with 25.
-    told = re.search(rf"(Imported:|Import terminé :) {rows} ", page.text)
+    # French puts a no-break space before the colon.
+    told = re.search(rf"(Imported:|Import terminé\s:) {rows} ", page.text)
     ok = confirm.status == 302 and imported == str(rows) and told is not None
     return Result(
         "import previewed on A, confirmed on B",
