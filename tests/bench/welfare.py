@@ -142,6 +142,7 @@ def _share_statements() -> tuple[int, int]:
 
     from dues import money
     from dues.services import ledger, plans
+    from dues.services.ledger import counting
     from dues.welfare.models import Fund, FundRule, Purpose
     from tests.bench.data import make_officer
     from union.models import Branch, Member, MemberStatus, RegistrationSource, Role
@@ -183,12 +184,12 @@ def _share_statements() -> tuple[int, int]:
         return len(ctx.captured_queries)
 
     statements("W0")  # warm the per-request caches (roles, plan)
-    hook = ledger.record_dues_share
-    ledger.record_dues_share = lambda entry: None  # type: ignore[assignment]
+    hook = counting.record_dues_share
+    counting.record_dues_share = lambda entry: None  # type: ignore[assignment]
     try:
         before = statements("W1")
     finally:
-        ledger.record_dues_share = hook  # type: ignore[assignment]
+        counting.record_dues_share = hook  # type: ignore[assignment]
     return before, statements("W2")
 
 

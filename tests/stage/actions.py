@@ -149,18 +149,26 @@ def record(tag: str, payments: int, approvals: int, seconds: float) -> dict[str,
     from union.models import Branch, Member, MemberStatus
     from union.services.members import approve_applicant
 
-    branch = Branch.objects.get(code=tag)
-    officer = Member.objects.get(number=f"{tag}-OFF").user
-    payers = list(
-        Member.objects.filter(branch=branch, status=MemberStatus.ACTIVE)
-        .exclude(number=f"{tag}-OFF")
-        .order_by("number")[:payments]
-    )
-    waiting = list(
-        Member.objects.filter(branch=branch, status=MemberStatus.APPLICANT).order_by("pk")[
-            :approvals
-        ]
-    )
+    errors: Counter[str] = Counter()
+
+    def who() -> tuple[Branch, Any, list[Member], list[Member]]:
+        branch = Branch.objects.get(code=tag)
+        officer = Member.objects.get(number=f"{tag}-OFF").user
+        payers = list(
+            Member.objects.filter(branch=branch, status=MemberStatus.ACTIVE)
+            .exclude(number=f"{tag}-OFF")
+            .order_by("number")[:payments]
+        )
+        waiting = list(
+            Member.objects.filter(branch=branch, status=MemberStatus.APPLICANT).order_by("pk")[
+                :approvals
+            ]
+        )
+        return branch, officer, payers, waiting
+
+    # The drill may break the database before this process has read anything (a slow
+    # start on a busy machine): the first reads are retried like every action.
+    branch, officer, payers, waiting = _retrying(who, errors)
     steps: list[tuple[str, Any]] = [("reminders", None)]
     for i in range(max(len(payers), len(waiting))):
         if i < len(payers):
@@ -168,7 +176,6 @@ def record(tag: str, payments: int, approvals: int, seconds: float) -> dict[str,
         if i < len(waiting):
             steps.append(("approval", waiting[i]))
     pause = seconds / max(len(steps), 1)
-    errors: Counter[str] = Counter()
     done: Counter[str] = Counter()
     started = time.monotonic()
     for n, (kind, item) in enumerate(steps):

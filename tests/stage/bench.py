@@ -30,8 +30,10 @@ status 1 only if something was lost, doubled or failed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import threading
@@ -392,6 +394,17 @@ def bench_webhook(
         results.failures.append("webhook: not exactly once")
 
 
+def web_command(stage: Stage) -> str:
+    """How many gunicorn workers of which class each web node ran (the last of a repeated
+    option is the one gunicorn takes): what the figures belong to."""
+    command = stage.processes["web-a"].command
+    options = {"--workers": "1", "--worker-class": "sync", "--threads": "1"}
+    for option, value in itertools.pairwise(command):
+        if option in options:
+            options[option] = value
+    return " ".join(f"{option} {value}" for option, value in options.items())
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     with_model = Path("/proc/cpuinfo")
@@ -468,15 +481,23 @@ def main() -> int:
     parser.add_argument("--mixed-seconds", type=float, default=20, help="per level and shape")
     parser.add_argument("--write", type=Path, help="write docs/benchmarks.md here")
     parser.add_argument("--sections-output", type=Path, help="tests.bench output to include")
+    parser.add_argument(
+        "--gunicorn",
+        default="",
+        help="options added to the web unit's gunicorn command, e.g. "
+        "'--worker-class gthread --threads 4' (default: the unit as deployed)",
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     results = Results()
     started = time.monotonic()
     os.environ["STAGE_SETTINGS"] = "tests.bench.server_settings"  # + the hello-world views
-    with Stage.start(stripe=True, keep=args.keep) as stage:
+    gunicorn = shlex.split(args.gunicorn)
+    with Stage.start(stripe=True, keep=args.keep, gunicorn_args=gunicorn) as stage:
         stage.wait_workers()
         django_in(stage)
+        results.say(f"web nodes: gunicorn {web_command(stage)}")
         if "webhook" in only:
             bench_webhook(stage, results, args.events, args.clients, args.paced_rate, args.paced)
         if "mixed" in only:

@@ -116,7 +116,8 @@ def check_import(stage: Stage) -> Result:
     page = browser.follow(confirm)
     imported = stage.psql("SELECT count(*) FROM union_member WHERE number LIKE 'STG-%'")
     # The officer's own language (French for the demo's coordinator), either way with 25.
-    told = re.search(rf"(Imported:|Import terminé :) {rows} ", page.text)
+    # French puts a no-break space before the colon.
+    told = re.search(rf"(Imported:|Import terminé\s:) {rows} ", page.text)
     ok = confirm.status == 302 and imported == str(rows) and told is not None
     return Result(
         "import previewed on A, confirmed on B",
@@ -270,7 +271,7 @@ def check_one_beat(stage: Stage, minutes: int) -> Result:
         log = (stage.root / "logs" / f"{worker}.log").read_text(errors="replace")
         for match in re.finditer(
             r"\[(\d{4}-\d\d-\d\d \d\d:\d\d):\d\d,\d+: INFO/MainProcess\] "
-            r"Task union\.votes\.tasks\.run_vote_clock\[",
+            r"Task votes\.tasks\.run_vote_clock\[",  # votes/ is an app of its own
             log,
         ):
             runs[match[1]] += 1

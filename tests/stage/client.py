@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
@@ -157,10 +158,16 @@ class Browser:
             from django_otp.oath import totp
 
             key = _b32(totp_key)
-            response = self.post(
-                "/account/two-factor/",
-                {"token": f"{totp(key):06d}", "next": "/account/"},
-            )
+            for _attempt in (1, 2):
+                response = self.post(
+                    "/account/two-factor/",
+                    {"token": f"{totp(key):06d}", "next": "/account/"},
+                )
+                if response.status == 302:
+                    break
+                # A code is good once (the device refuses a replay): a second sign-in in
+                # the same 30 s step waits for the next code, as a person would.
+                time.sleep(30.5 - time.time() % 30)
         return response
 
 

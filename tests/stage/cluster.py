@@ -37,6 +37,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -102,6 +103,17 @@ def unit_command(unit: str) -> list[str]:
     return shlex.split(joined.replace("%%", "%"))
 
 
+def unit_restart_seconds(unit: str) -> float | None:
+    """RestartSec= of a unit that says Restart=on-failure; None if systemd would not
+    restart it."""
+    settings = dict(
+        line.split("=", 1) for line in (UNITS / unit).read_text().splitlines() if "=" in line
+    )
+    if settings.get("Restart") not in ("on-failure", "always"):
+        return None
+    return float(settings.get("RestartSec", "0.1"))
+
+
 DEMO_PASSWORD = "demo-solidaire-2026"
 LOGIN_LINE = re.compile(r"^  (?P<user>\S+)\s+(?P<role>.+?)\s{2,}.*?(?:key (?P<key>[A-Z2-7]+))?$")
 
@@ -123,6 +135,12 @@ class Process:
     as_postgres: bool = False
     popen: subprocess.Popen[bytes] | None = None
     stop_signal: int = signal.SIGTERM
+    # As systemd's Restart=on-failure: started again this many seconds after it exits on
+    # its own with a failure (None: left down). Never after stop_process() or kill(),
+    # which stand for an operator or a drill, who start it again themselves.
+    restart_sec: float | None = None
+    held: bool = False
+    exits: list[str] = field(default_factory=list)  # what it exited with, when restarted
 
     def spawn(self, as_pg: list[str]) -> None:
         out = self.log.open("ab")
@@ -175,6 +193,11 @@ class Stage:
     processes: dict[str, Process] = field(default_factory=dict)
     as_pg: list[str] = field(default_factory=list)
     keep: bool = False
+    _supervising: threading.Event = field(default_factory=threading.Event)
+    _spawning: threading.Lock = field(default_factory=threading.Lock)
+    # Options appended to the unit's gunicorn command line (the last of a repeated option
+    # wins), to measure another worker class or count than the one deployed.
+    gunicorn_args: list[str] = field(default_factory=list)
 
     # --- addresses -----------------------------------------------------------------
 
@@ -290,19 +313,52 @@ class Stage:
 
     def start_process(self, name: str) -> None:
         process = self.processes[name]
-        if not process.running():
-            process.spawn(self.as_pg)
+        with self._spawning:
+            process.held = False
+            if not process.running():
+                process.spawn(self.as_pg)
 
     def stop_process(self, name: str, timeout: float = 30) -> None:
+        self.processes[name].held = True
         self.processes[name].stop(timeout=timeout)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Kill a process and everything it started (its process group)."""
         process = self.processes[name]
+        process.held = True
         process.signal_group(sig)
         if process.popen is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(timeout=10)
+
+    def restarts(self) -> dict[str, list[str]]:
+        """The processes that failed on their own and were started again, with how each
+        run ended (the supervisor's doing: systemd's Restart=on-failure)."""
+        return {name: list(p.exits) for name, p in self.processes.items() if p.exits}
+
+    def _supervise(self) -> None:
+        """Do what systemd does for the units that say Restart=on-failure."""
+        exited_at: dict[str, float] = {}
+        while not self._supervising.wait(0.5):
+            for name, process in self.processes.items():
+                if process.restart_sec is None or process.held or process.popen is None:
+                    exited_at.pop(name, None)
+                    continue
+                status = process.popen.poll()
+                if status is None or status == 0:
+                    continue
+                since = exited_at.setdefault(name, time.monotonic())
+                if time.monotonic() - since < process.restart_sec:
+                    continue
+                with self._spawning:
+                    if process.held or process.running():
+                        continue
+                    process.exits.append(f"status {status}")
+                    log(f"{name} exited with status {status}: started again, as systemd would")
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.popen.pid, signal.SIGKILL)  # what it left behind
+                    process.spawn(self.as_pg)
+                exited_at.pop(name, None)
 
     def stop_postgres(self) -> None:
         self.pg("pg_ctl", "-D", str(self.root / "pgdata"), "-m", "fast", "-w", "stop")
@@ -368,10 +424,12 @@ class Stage:
         stripe: bool = False,
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
+        gunicorn_args: list[str] | None = None,
     ) -> Iterator[Stage]:
         root = Path(tempfile.mkdtemp(prefix="solidaire-stage-"))
         root.chmod(0o711)  # nginx's workers (nobody) reach the static files below
         stage = cls._configure(root, https_port, stripe, extra_env or {}, keep)
+        stage.gunicorn_args = list(gunicorn_args or [])
         try:
             stage._bring_up(demo=demo, apps=apps)
             yield stage
@@ -566,20 +624,36 @@ class Stage:
             ]
             if f"{HOST}:{self.web_ports[node]}" not in command:
                 raise RuntimeError("solidaire-web.service: no --bind 127.0.0.1:8000 to replace")
-            self.add(node, command, self.node_env(node))
+            self.add(
+                node,
+                [*command, *self.gunicorn_args],
+                self.node_env(node),
+                restart_sec=unit_restart_seconds("solidaire-web.service"),
+            )
         for worker in WORKERS:
             command = [
                 part.replace("/srv/solidaire/.venv/bin/", venv_bin)
                 for part in unit_command("solidaire-worker.service")
             ]
-            self.add(worker, [*command, f"--hostname={worker}@stage"], self.node_env(worker))
+            self.add(
+                worker,
+                [*command, f"--hostname={worker}@stage"],
+                self.node_env(worker),
+                restart_sec=unit_restart_seconds("solidaire-worker.service"),
+            )
         beat = [
             part.replace("/srv/solidaire/.venv/bin/", venv_bin)
             for part in unit_command("solidaire-beat.service")
         ]
-        self.add("beat", beat, self.node_env("beat"))
+        self.add(
+            "beat",
+            beat,
+            self.node_env("beat"),
+            restart_sec=unit_restart_seconds("solidaire-beat.service"),
+        )
         for name in (*WEB_NODES, *WORKERS, "beat"):
             self.start_process(name)
+        threading.Thread(target=self._supervise, name="supervisor", daemon=True).start()
         log(
             "web nodes on "
             + ", ".join(f"{n} {HOST}:{p}" for n, p in self.web_ports.items())
@@ -628,7 +702,10 @@ class Stage:
         # A second Ctrl-C (or make passing one on) must not leave servers behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        self._supervising.set()
         order = ["nginx", *WEB_NODES, "beat", *WORKERS, "redis", "pgbouncer"]
+        for process in self.processes.values():
+            process.held = True
         for name in order:
             if name in self.processes:
                 self.processes[name].stop(timeout=20)

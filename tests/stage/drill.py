@@ -178,6 +178,7 @@ def _drill(
     events: int = 150,
 ) -> Report:
     actions(stage, "seed", f"--tag={tag}", "--members=200", "--applicants=60")
+    exits_before = stage.restarts()
     load = Load(
         stage,
         clients=4,
@@ -193,6 +194,15 @@ def _drill(
     load.stop()
     lines, errors = http_lines(load, marks)
     report = account(stage, tag, events, recorded)
+    restarted = {
+        name: exits[len(exits_before.get(name, [])) :]
+        for name, exits in stage.restarts().items()
+        if len(exits) > len(exits_before.get(name, []))
+    }
+    lines.append(
+        "failed on their own and started again (systemd's Restart=on-failure): "
+        + (", ".join(f"{name} ({', '.join(how)})" for name, how in restarted.items()) or "none")
+    )
     report.lines = lines + report.lines
     report.errors += errors
     report.windows = {label: load.summary(since, until) for label, since, until in marks}

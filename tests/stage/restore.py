@@ -81,11 +81,11 @@ def fingerprint() -> dict[str, Any]:
     """What must come back, read through Django with the configured keys."""
     from django.db import connection
     from django.db.models import Count, Sum
-    from union.votes.models import Ballot, TallyEntry, Vote, VoteMark
 
     from dues.models import LedgerEntry
     from union.models import AuditEvent, Member, MemberStatusChange, Notification
     from union.services.members import _phone_hash
+    from votes.models import Ballot, SealedBallot, TallyEntry, Vote, VoteMark
 
     digest = hashlib.sha256()
     encrypted = 0
@@ -133,6 +133,7 @@ def fingerprint() -> dict[str, Any]:
         "audit_rows": AuditEvent.objects.count(),
         "votes": Vote.objects.count(),
         "ballots": Ballot.objects.count(),
+        "sealed_ballots": SealedBallot.objects.count(),
         "vote_marks": VoteMark.objects.count(),
         "tally_entries": TallyEntry.objects.count(),
         "encrypted_values": encrypted,
@@ -273,6 +274,7 @@ def report(
         "audit_rows",
         "votes",
         "ballots",
+        "sealed_ballots",
         "vote_marks",
         "tally_entries",
         "encrypted_values",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dues import money
 from dues.models import EntryKind, LedgerEntry, Method
 from dues.services.common import lock_member
-from dues.services.ledger import _apply_reversal, _counted, owed
+from dues.services.ledger.counting import apply_reversal, owed, start_counting
 from dues.welfare.models import FundEntry, FundEntryKind, FundRule, Payout, WelfareApplication
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def pay_arrears(
         method=Method.WELFARE,
         recorded_by=actor,
     )
-    _counted(member, entry)
+    start_counting(member, entry)
     return entry
 
 
@@ -95,4 +95,4 @@ def return_arrears(*, actor: User, payout: Payout, reason: str) -> None:
         reverses=taken,
         recorded_by=actor,
     )
-    _apply_reversal(member, corrected=entry, reversal=correction)
+    apply_reversal(member, corrected=entry, reversal=correction)
