@@ -5,7 +5,8 @@ test_dues_journey.py. Here: a member, the branch secretary, the returning office
 editor, each following the
 links they would follow, each step asserting what they see in French. Every page visited
 passes check_in_french: French, fits 360 px, axe with no serious or critical finding and
-nothing outside a landmark ("region"), headings in order, under the weight budget.
+nothing outside a landmark ("region"), headings in order, under the weight budget. The
+Wagtail admin screens the editors visit pass admin_in_french: French, and the same axe check.
 """
 
 from __future__ import annotations
