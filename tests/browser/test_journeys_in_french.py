@@ -306,6 +306,15 @@ def test_an_editor_submits_a_page_and_a_second_editor_approves_it(
     writer.locator("#id_title").fill(CAMPAIGN)
     writer.locator("#id_intro").fill("Les banques nous ferment leurs portes.")
     writer.locator("#id_aim").fill("Que les banques ouvrent des comptes aux travailleuses du sexe.")
+    # A demand: a block of the page's stream, its field named after the block.
+    writer.locator("#demands-root .c-sf-add-button").first.click()
+    demand = writer.locator("#demands-0-value")
+    expect(demand).to_be_visible()
+    demand.fill("Un compte sans justificatif de domicile.")
+    expect(writer.get_by_role("textbox", name=re.compile("revendication", re.I))).to_have_value(
+        "Un compte sans justificatif de domicile."
+    )
+    admin_in_french(writer, "writer-demand")
     writer.get_by_role("button", name=re.compile("Plus d.actions")).click()
     submit = writer.get_by_role("button", name=re.compile("Validation par une seconde rédactrice"))
     expect(submit).to_be_visible()
