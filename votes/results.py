@@ -122,7 +122,7 @@ def describe_problem(problem: dict[str, Any]) -> str:
         return gettext(
             "Branch %(branch)s: more paper ballots counted (%(counted)s) than given out (%(n)s)."
         ) % {"branch": problem["branch"], "counted": problem["counted"], "n": problem["given_out"]}
-    # A reason stored before codes that its migration could not read (votes 0004): as it was.
+    # A reason stored before codes that its migration could not read (votes 0005): as it was.
     return str(problem.get("text", ""))
 
 

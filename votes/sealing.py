@@ -25,10 +25,11 @@ import os
 import struct
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 from Crypto.Protocol.SecretSharing import Shamir
 from cryptography.hazmat.primitives import hashes
@@ -45,9 +46,11 @@ WORD_LANGUAGES = ("english", "french")  # BIP-39 lists; a sheet is printed in ei
 VOTE_KEY_INFO = b"solidaire vote key v1 "
 TELLER_KEY_INFO = b"solidaire teller key v1 "
 BALLOT_VERSION = 1
-# Threads that open a ballot box at the count (each decrypts its share of the ballots).
+# Threads that open a ballot box at the count, beside the one that writes the ballots.
 OPEN_THREADS = min(4, os.cpu_count() or 1)
 RECEIPT_BYTES = 32
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class SheetError(ValueError):
@@ -227,27 +230,35 @@ def _unpack(plain: bytes) -> tuple[list[int], bytes]:
     return choices, receipt
 
 
-def open_ballots(
-    private_key: PrivateKey, sealed: Sequence[bytes], threads: int = OPEN_THREADS
-) -> list[tuple[list[int], bytes] | None]:
-    """Every ballot of a box opened: (choices, receipt hash after the count), or None for one that
-    does not open. libsodium decrypts without holding Python's lock, so the box opens
-    on `threads` cores at once (the key stays in this process's memory)."""
+def ballot_opener(private_key: PrivateKey) -> Callable[[bytes], tuple[list[int], bytes] | None]:
+    """A function that opens one sealed ballot of the vote: (choices, receipt hash after
+    the count), or None for one that does not open. libsodium decrypts without holding
+    Python's lock, so several threads can open ballots at once with the one key (which
+    stays in this process's memory)."""
     public = bytes(private_key.public_key)
     secret = bytes(private_key)
 
-    def open_part(part: Sequence[bytes]) -> list[tuple[list[int], bytes] | None]:
-        out: list[tuple[list[int], bytes] | None] = []
-        for item in part:
-            try:
-                out.append(_unpack(crypto_box_seal_open(bytes(item), public, secret)))
-            except (CryptoError, BadBallot):
-                out.append(None)
-        return out
+    def open_one(sealed: bytes) -> tuple[list[int], bytes] | None:
+        try:
+            return _unpack(crypto_box_seal_open(sealed, public, secret))
+        except (CryptoError, BadBallot):
+            return None
 
-    size = max(1, -(-len(sealed) // max(1, threads)))
-    parts = [sealed[i : i + size] for i in range(0, len(sealed), size)]
-    if len(parts) <= 1:
-        return open_part(sealed)
-    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-        return [result for part in pool.map(open_part, parts) for result in part]
+    return open_one
+
+
+def in_threads(
+    work: Callable[[Sequence[_T]], _R],
+    items: Sequence[_T],
+    *,
+    chunk: int,
+    threads: int = OPEN_THREADS,
+) -> Iterator[_R]:
+    """work(part) for each `chunk` items in turn, in order, computed by `threads` threads
+    ahead of the caller: the caller writes one part while the next ones are opened."""
+    parts = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+    if threads <= 1 or len(parts) <= 1:
+        yield from map(work, parts)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        yield from pool.map(work, parts)

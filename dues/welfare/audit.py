@@ -28,6 +28,7 @@ class WelfareAction(models.TextChoices):
     REVERSE = "welfare.reverse", _("Reversed a failed payout")
     EXPORT = "welfare.export", _("Exported a fund ledger")
     REPAY = "welfare.repay", _("Recorded a loan repayment")
+    UNREPAY = "welfare.unrepay", _("Reversed a loan repayment recorded by mistake")
     STATEMENT = "welfare.statement", _("Imported a mobile money statement")
     RECONCILE = "welfare.reconcile", _("Reconciled a day's payouts")
     EXPLAIN = "welfare.explain", _("Explained an unmatched payout line")

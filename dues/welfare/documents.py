@@ -9,9 +9,13 @@ media directory reveals nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -19,6 +23,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from union.crypto import fernet
@@ -98,6 +104,24 @@ def decrypt(token: bytes) -> bytes:
 # --- key rotation --------------------------------------------------------------------------
 
 ROTATE_BATCH = 100  # ids read at a time; the files themselves one by one
+# A document's file: <2 hex>/<its public id>.bin, or .<8 hex>.bin once rotated; Django adds
+# _<7 characters> when a name is taken.
+_FILE_NAME = re.compile(r"(?P<id>[0-9a-f]{32})(?:\.[0-9a-f]{8})?(?:_[0-9A-Za-z]{7})?\.bin")
+# A file that no document row names, this old, was left by an upload that failed or a
+# rotation that stopped; younger, it may belong to an upload still being written.
+ORPHAN_AGE = timedelta(days=1)
+
+
+def _stored_files(storage: Storage) -> dict[str, list[str]]:
+    """Every document file in the storage, by the public id (hex) it was written for."""
+    found: dict[str, list[str]] = defaultdict(list)
+    directories, _files = storage.listdir("")
+    for directory in directories:
+        if re.fullmatch(r"[0-9a-f]{2}", directory):
+            for name in storage.listdir(directory)[1]:
+                if match := _FILE_NAME.fullmatch(name):
+                    found[match["id"]].append(f"{directory}/{name}")
+    return found
 
 
 def rotate_stored(rewriting: Callable[[], Any]) -> int:
@@ -108,12 +132,19 @@ def rotate_stored(rewriting: Callable[[], Any]) -> int:
     the old file removed. Stopped at any moment, each document is readable: its row
     points at a complete file under the old key or the new one (both are configured
     during a rotation), and running again skips documents already under the new key.
+
+    What a stopped run left behind (a copy under the old key, which may be the key being
+    retired because it leaked, or a new copy no row points at) is deleted by the next
+    run: every file of a document other than the one its row names, and files of no
+    document older than ORPHAN_AGE. Otherwise they would outlive the key's retirement and
+    the document's erasure.
     """
     from dues.welfare.models import ApplicationDocument
 
     newest = Fernet(settings.FIELD_ENCRYPTION_KEYS[0])
     table = ApplicationDocument._meta.db_table
     storage = ApplicationDocument._meta.get_field("file").storage
+    files = _stored_files(storage)
     rotated = 0
     last = 0
     while True:
@@ -123,29 +154,59 @@ def rotate_stored(rewriting: Callable[[], Any]) -> int:
             .values_list("pk", "public_id", "file")[:ROTATE_BATCH]
         )
         if not batch:
-            return rotated
+            break
         for pk, public_id, old_name in batch:
             last = pk
-            with storage.open(old_name, "rb") as handle:
-                token = handle.read()
-            try:
-                newest.decrypt(token)
-                continue  # already under the newest key (a run that was stopped)
-            except InvalidToken:
-                pass
-            fresh = fernet().rotate(token)
-            new_name = storage.save(
-                f"{public_id.hex[:2]}/{public_id.hex}.{secrets.token_hex(4)}.bin",
-                ContentFile(fresh),
-            )
-            with rewriting() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET file = %s WHERE id = %s AND file = %s",  # noqa: S608
-                    [new_name, pk, old_name],
-                )
-                moved = cursor.rowcount == 1
-            if moved:
-                storage.delete(old_name)
-                rotated += 1
-            else:  # the row changed meanwhile: keep its file, drop ours
-                storage.delete(new_name)
+            current = _rotate_one(rewriting, storage, newest, table, pk, public_id, old_name)
+            rotated += current not in (None, old_name)
+            strays = files.pop(public_id.hex, [])
+            if current is not None:
+                for name in strays:
+                    if name != current:
+                        storage.delete(name)
+    _delete_orphans(storage, [name for names in files.values() for name in names])
+    return rotated
+
+
+def _rotate_one(
+    rewriting: Callable[[], Any],
+    storage: Storage,
+    newest: Fernet,
+    table: str,
+    pk: int,
+    public_id: uuid.UUID,
+    old_name: str,
+) -> str | None:
+    """The file the document's row names once its file is under the newest key (None if
+    the row changed meanwhile: somebody else's file now, which this leaves alone)."""
+    with storage.open(old_name, "rb") as handle:
+        token = handle.read()
+    try:
+        newest.decrypt(token)
+        return old_name  # already under the newest key (a run that was stopped)
+    except InvalidToken:
+        pass
+    fresh = fernet().rotate(token)
+    new_name = storage.save(
+        f"{public_id.hex[:2]}/{public_id.hex}.{secrets.token_hex(4)}.bin", ContentFile(fresh)
+    )
+    with rewriting() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET file = %s WHERE id = %s AND file = %s",  # noqa: S608
+            [new_name, pk, old_name],
+        )
+        moved = cursor.rowcount == 1
+    if moved:
+        storage.delete(old_name)
+        return new_name
+    storage.delete(new_name)  # the row changed meanwhile: keep its file, drop ours
+    return None
+
+
+def _delete_orphans(storage: Storage, names: list[str]) -> None:
+    if not names:
+        return
+    cutoff = timezone.now() - ORPHAN_AGE
+    for name in names:
+        if storage.get_modified_time(name) < cutoff:
+            storage.delete(name)

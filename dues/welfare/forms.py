@@ -223,8 +223,11 @@ class PayForm(_CurrencyForm):
     fee = forms.DecimalField(label=_("Provider fee"), required=False)
 
 
-class ReversePayoutForm(forms.Form):
+class ReverseRepaymentForm(forms.Form):
     reason = forms.CharField(label=_("What went wrong?"), max_length=500)
+
+
+class ReversePayoutForm(ReverseRepaymentForm):
     fee_returned = forms.BooleanField(label=_("The provider returned the fee"), required=False)
 
 

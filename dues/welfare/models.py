@@ -625,18 +625,24 @@ class FundEntryKind(models.TextChoices):
     ARREARS = "arrears", _("Dues arrears taken from a payout")
     ARREARS_REVERSAL = "arrears_return", _("Dues arrears of a failed payout returned")
     REPAYMENT = "repayment", _("Loan repayment")
+    REPAYMENT_REVERSAL = "repay_reversal", _("Loan repayment reversed")
 
 
 # Money a fund chose to send out: refused by PostgreSQL when it would take the fund below
 # zero. Share reversals are involuntary and always recorded, even below zero.
 VOLUNTARY_OUT = ("payout", "fee", "arrears", "transfer")
-INFLOW_KINDS = ("share", "share_reversal", "donation", "grant", "repayment")
+INFLOW_KINDS = ("share", "share_reversal", "donation", "grant", "repayment", "repay_reversal")
 PAYOUT_KINDS = ("payout", "fee", "payout_reversal", "fee_reversal", "arrears", "arrears_return")
 
 
 class LoanRepayment(AppendOnlyModel):
     """Money a member paid back on an interest-free loan. Its fund row brings it back into
-    the fund; what is still owed is the loan less these rows, never stored."""
+    the fund; what is still owed is the loan less these rows, never stored.
+
+    One change is allowed, once (the database refuses any other): a repayment recorded by
+    mistake is reversed, with a reason. Its fund row is then reversed too, the loan owes
+    that money again, and its transaction reference is free to be recorded again.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.ForeignKey(
@@ -652,14 +658,24 @@ class LoanRepayment(AppendOnlyModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_reason = EncryptedTextField(blank=True, default="")
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
             models.UniqueConstraint(
                 fields=["method", "provider", "reference"],
-                condition=~Q(reference=""),
+                condition=~Q(reference="") & Q(reversed_at__isnull=True),
                 name="repayment_reference_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_at__isnull=True, reversed_by__isnull=True)
+                | Q(reversed_at__isnull=False, reversed_by__isnull=False),
+                name="repayment_reversed_by_someone",
             ),
         ]
 
@@ -726,6 +742,12 @@ class FundEntry(AppendOnlyModel):
                     | Q(kind__in=["payout", "fee", "arrears"], amount__lt=0, payout__isnull=False)
                     | Q(kind="repayment", amount__gt=0, repayment__isnull=False)
                     | Q(
+                        kind="repay_reversal",
+                        amount__lt=0,
+                        reverses__isnull=False,
+                        dues_entry__isnull=True,
+                    )
+                    | Q(
                         kind__in=["payout_reversal", "fee_reversal", "arrears_return"],
                         amount__gt=0,
                         payout__isnull=False,
@@ -749,6 +771,11 @@ class FundEntry(AppendOnlyModel):
             models.CheckConstraint(
                 condition=Q(repayment__isnull=True) | Q(kind="repayment"),
                 name="repayment_rows_are_repayments",
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(kind="repay_reversal"),
+                name="repayment_reversed_once",
             ),
             # A dues payment's share is written once per fund, and so is its reversal.
             models.UniqueConstraint(

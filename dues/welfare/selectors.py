@@ -366,11 +366,17 @@ def own_applications(member: Member) -> QuerySet[WelfareApplication]:
 # --- loans -------------------------------------------------------------------------------
 
 
+def counted_repayments() -> QuerySet[LoanRepayment]:
+    """Repayments that count: not reversed as recorded by mistake."""
+    return LoanRepayment.objects.filter(reversed_at__isnull=True)
+
+
 def with_repaid(qs: QuerySet[WelfareApplication]) -> QuerySet[WelfareApplication]:
     """Annotate `repaid` (minor units paid back on each loan) and `outstanding` (the grant
     less that; meaningful on paid loans)."""
     repaid = Subquery(
-        LoanRepayment.objects.filter(application_id=OuterRef("pk"))
+        counted_repayments()
+        .filter(application_id=OuterRef("pk"))
         .values("application_id")
         .annotate(total=Sum("amount"))
         .values("total"),
@@ -387,9 +393,7 @@ def loan_outstanding(application: WelfareApplication) -> int:
     if not application.loan or application.status != ApplicationStatus.PAID:
         return 0
     repaid = (
-        LoanRepayment.objects.filter(application=application).aggregate(total=Sum("amount"))[
-            "total"
-        ]
+        counted_repayments().filter(application=application).aggregate(total=Sum("amount"))["total"]
         or 0
     )
     return (application.amount_granted or 0) - repaid

@@ -71,6 +71,11 @@ urlpatterns = [
         treasurer.reverse_payout,
         name="welfare_reverse_payout",
     ),
+    path(
+        "office/welfare/repayments/<uuid:public_id>/reverse/",
+        treasurer.reverse_repayment,
+        name="welfare_reverse_repayment",
+    ),
     path("office/welfare/funds/new/", funds.fund_new, name="welfare_fund_new"),
     path("office/welfare/funds/<uuid:public_id>/", funds.fund_detail, name="welfare_fund"),
     path("office/welfare/funds/<uuid:public_id>/rules/", funds.fund_rule, name="welfare_rule"),

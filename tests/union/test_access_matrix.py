@@ -50,7 +50,7 @@ from dues.welfare.models import (
     TransferStatus,
     WelfareApplication,
 )
-from dues.welfare.services import applications, funds, payouts, reconciliation
+from dues.welfare.services import applications, funds, loans, payouts, reconciliation
 from dues.welfare.statements import ReconciliationItem, StatementLine
 from tests import access
 from tests.conftest import _officer
@@ -101,6 +101,7 @@ dues:welfare_statement        login  403    403    400    403    403    403    4
 dues:welfare_reconcile        login  403    403    400    403    403    403    403    403    403
 dues:welfare_explain          login  403    403    ok     403    403    403    ok     403    403
 dues:welfare_reverse_payout   login  403    403    ok     403    403    403    403    403    403
+dues:welfare_reverse_repayment login 403   403    ok     403    403    403    403    403    403
 dues:welfare_fund_new         login  403    403    ok     403    403    403    ok     403    403
 dues:welfare_fund             login  403    403    ok     403    403    403    ok     ok     ok
 dues:welfare_rule             login  403    403    400    403    403    403    400    403    403
@@ -218,6 +219,7 @@ POSTS.update(
             "reconcile",
             "explain",
             "reverse_payout",
+            "reverse_repayment",
             "rule",
             "gift",
             "transfer",
@@ -390,6 +392,9 @@ def welfare_objects(bamako, bko_objects) -> dict[str, object]:
         actor=payer.user, application=loan, method="cash", paid_on=timezone.localdate()
     )
     run = reconciliation.reconcile_day(branch=bamako, day=timezone.localdate())
+    repayment = loans.record_repayment(
+        actor=payer.user, application=loan, amount=1_000, method="cash", paid_on=payout.paid_on
+    )
     transfer = funds.request_transfer(
         actor=payer.user, from_fund=fund, to_fund=other, amount=1_000, reason="Medical costs."
     )
@@ -398,6 +403,7 @@ def welfare_objects(bamako, bko_objects) -> dict[str, object]:
         "document": pending.documents.get(),
         "loan": loan,
         "payout": payout,
+        "repayment": repayment,
         "fund": fund,
         "transfer": transfer,
         "item": run.items.get(),
@@ -417,6 +423,7 @@ WELFARE_ARGS = {
     "document": "document",
     "repay": "loan",
     "reverse_payout": "payout",
+    "reverse_repayment": "repayment",
     "fund": "fund",
     "rule": "fund",
     "gift": "fund",
@@ -532,7 +539,8 @@ def _welfare_unchanged(objects: dict[str, object]) -> None:
     assert not application.decisions.exists()
     assert not application.conflicts.exists()
     assert Payout.objects.get(pk=objects["payout"].pk).status == PayoutStatus.PAID  # type: ignore[attr-defined]
-    assert not LoanRepayment.objects.exists()
+    repayment: LoanRepayment = objects["repayment"]  # type: ignore[assignment]
+    assert list(LoanRepayment.objects.values_list("pk", "reversed_at")) == [(repayment.pk, None)]
     item: ReconciliationItem = objects["item"]  # type: ignore[assignment]
     item.refresh_from_db()
     assert item.explained_at is None

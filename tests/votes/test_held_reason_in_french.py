@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 ENGLISH_REASONS = re.compile(
     r"voted marks|paper ballots|given out|tally|sealed ballots|ballots for"
 )
-held_problems = importlib.import_module("votes.migrations.0004_held_problems")
+held_problems = importlib.import_module("votes.migrations.0005_held_problems")
 
 
 def _held_vote(make_vote, bamako: Branch, secretary: Member) -> Vote:

@@ -3,7 +3,9 @@
 An application marked as a loan (where the fund's rule on its decision date lends) is
 paid by the treasurer like any other. What the member paid back is a LoanRepayment and a
 "repayment" row that brings the money back into the fund, both in one transaction;
-what is still owed is the grant less the repayments, derived, never stored.
+what is still owed is the grant less the repayments, derived, never stored. A repayment
+recorded by mistake is reversed (reverse_repayment): it stays on record, marked, and
+counts no more.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dues import money
@@ -103,3 +106,38 @@ def record_repayment(
             ) from exc
         audit(actor, WelfareAction.REPAY, application)
     return repayment
+
+
+def reverse_repayment(*, actor: User, repayment: LoanRepayment, reason: str) -> LoanRepayment:
+    """Undo a repayment recorded by mistake (the wrong loan, the wrong amount, money that
+    never arrived): it is marked reversed with the reason, and a "repay_reversal" row takes
+    its money back out of the fund, so the loan owes it again and its transaction
+    reference can be recorded again. The fund may go below zero: the money was never there.
+
+    Refused, changing nothing: no reason, a repayment already reversed (a form posted
+    twice), the member herself. Side effects: the rows and the audit entry.
+    """
+    require(actor, Perm.PAY_WELFARE, repayment.application.branch_id)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say what went wrong.")}, code="reason")
+    with transaction.atomic():
+        application = lock_application(repayment.application)
+        require_another_officer(actor, application.member)
+        original = FundEntry.objects.get(repayment=repayment)
+        marked = LoanRepayment.objects.filter(pk=repayment.pk, reversed_at__isnull=True).update(
+            reversed_at=timezone.now(), reversed_by=actor, reversal_reason=reason
+        )
+        if not marked:
+            raise ValidationError(_("This repayment is already reversed."), code="reversed")
+        FundEntry.objects.create(
+            fund_id=original.fund_id,
+            kind=FundEntryKind.REPAYMENT_REVERSAL,
+            amount=-original.amount,
+            currency=original.currency,
+            booked_on=money.local_today(application.branch.time_zone),
+            reverses=original,
+            recorded_by=actor,
+        )
+        audit(actor, WelfareAction.UNREPAY, application)
+    return LoanRepayment.objects.get(pk=repayment.pk)

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from dues import money
 from dues.welfare import selectors
-from dues.welfare.forms import PayForm, RepaymentForm, ReversePayoutForm
-from dues.welfare.models import ApplicationStatus, Payout
+from dues.welfare.forms import PayForm, RepaymentForm, ReversePayoutForm, ReverseRepaymentForm
+from dues.welfare.models import ApplicationStatus, LoanRepayment, Payout
 from dues.welfare.services import loans, payouts
 from dues.welfare.services.arrears import arrears_preview
 from dues.welfare.views.committee import application_in_scope
@@ -170,6 +170,33 @@ def repay(request: OfficeRequest, public_id: str) -> HttpResponse:
             "form": form,
             "outstanding": outstanding,
             "repayments": list(application.repayments.order_by("paid_on", "id")),
+            "can_reverse": application.member.user_id != request.user.pk,
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@require_POST
+@office_view(Perm.PAY_WELFARE)
+def reverse_repayment(request: OfficeRequest, public_id: str) -> HttpResponse:
+    """A repayment recorded by mistake is reversed: the loan owes it again."""
+    repayment = (
+        LoanRepayment.objects.select_related("application").filter(public_id=public_id).first()
+    )
+    if repayment is None or not permissions.has_perm(
+        request.user, Perm.PAY_WELFARE, repayment.application.branch_id
+    ):
+        raise Http404
+    form = ReverseRepaymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what went wrong."))
+    else:
+        try:
+            loans.reverse_repayment(
+                actor=request.user, repayment=repayment, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The repayment is reversed: the loan owes it again."))
+    return redirect("dues:welfare_repay", public_id=repayment.application.public_id)

@@ -6,6 +6,8 @@ Personas: awa applies with documents; committee_c reads them (the committee only
 from __future__ import annotations
 
 import io
+import os
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -93,7 +95,74 @@ def test_a_rotation_stopped_halfway_leaves_every_document_readable_and_finishes_
     with second.file.open("rb") as handle:  # not done: still the old file, whole
         assert stored.decrypt(handle.read()) == PDFS[1]
 
+    storage = ApplicationDocument._meta.get_field("file").storage
+    assert len(_files_of(storage, second)) == 2  # its old file, and the new copy nobody names
+
     settings.FIELD_ENCRYPTION_KEYS = [new_key, *old_keys]
     assert "welfare documents: 1 files re-encrypted" in _rotate()  # the first is skipped
     settings.FIELD_ENCRYPTION_KEYS = [new_key]
     assert [_read(d, committee_c) for d in documents] == PDFS
+    for document in documents:  # the stopped run's copy is gone: one file each
+        document.refresh_from_db()
+        assert _files_of(storage, document) == [document.file.name]
+
+
+def test_a_stopped_run_s_copy_under_the_old_key_is_deleted_by_the_next_run(
+    settings,
+    documents,
+    rotation_role,  # noqa: F811
+):
+    """Stopped after a row moved to its new file but before the old file was deleted: that
+    copy is under the key being retired, perhaps because it leaked."""
+    first = documents[0]
+    storage = ApplicationDocument._meta.get_field("file").storage
+    with storage.open(first.file.name, "rb") as handle:
+        token = handle.read()
+    left_behind = storage.save(
+        f"{first.public_id.hex[:2]}/{first.public_id.hex}.0badf00d.bin", io.BytesIO(token)
+    )
+    settings.FIELD_ENCRYPTION_KEYS = [
+        Fernet.generate_key().decode(),
+        *settings.FIELD_ENCRYPTION_KEYS,
+    ]
+
+    _rotate()
+
+    first.refresh_from_db()
+    assert not storage.exists(left_behind)
+    assert _files_of(storage, first) == [first.file.name]
+
+
+def test_files_no_document_names_go_once_a_day_old_and_young_ones_stay(
+    settings,
+    documents,
+    rotation_role,  # noqa: F811
+):
+    """A failed upload's file (its row never written) is deleted a day later; a younger one
+    may be an upload still being written."""
+    storage = ApplicationDocument._meta.get_field("file").storage
+    old = storage.save(f"ab/{'ab' * 16}.bin", io.BytesIO(b"encrypted bytes"))
+    young = storage.save(f"cd/{'cd' * 16}.bin", io.BytesIO(b"encrypted bytes"))
+    day_ago = time.time() - 25 * 3600
+    os.utime(storage.path(old), (day_ago, day_ago))
+    settings.FIELD_ENCRYPTION_KEYS = [
+        Fernet.generate_key().decode(),
+        *settings.FIELD_ENCRYPTION_KEYS,
+    ]
+
+    _rotate()
+
+    assert not storage.exists(old)
+    assert storage.exists(young)
+    for document in documents:
+        document.refresh_from_db()
+        assert storage.exists(document.file.name)
+
+
+def _files_of(storage, document: ApplicationDocument) -> list[str]:
+    directory = document.public_id.hex[:2]
+    return [
+        f"{directory}/{name}"
+        for name in storage.listdir(directory)[1]
+        if name.startswith(document.public_id.hex)
+    ]

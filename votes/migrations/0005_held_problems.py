@@ -72,7 +72,7 @@ def texts_from_codes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("votes", "0003_sealed_ballots_and_tellers"),
+        ("votes", "0004_one_ballot_index"),
     ]
 
     operations = [
