@@ -19,7 +19,8 @@ a rule each, tested on every one of their addresses (tests/union/test_admin_rule
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -186,3 +187,45 @@ def covered() -> set[str]:
 def without_a_row(found: list[Address], rows: set[str]) -> list[str]:
     """The addresses outside the two admins that no matrix row covers."""
     return sorted(a.key for a in found if not in_an_admin(a) and a.key not in rows)
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+# What a careless or hostile client sends in every field a screen's form shows: too long,
+# negative, huge, markup and quotes, right-to-left and emoji, blank.
+GARBAGE = [
+    "x" * 5000,
+    "-1",
+    "9" * 40,
+    "<script>alert(1)</script>'\";--",
+    "\u202e\U0001f600 \u0663\u0664",
+    "",
+]
+_FIELD = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
+# Query parameters every list screen may read (paging, sorting, filtering).
+LIST_PARAMETERS = ("cursor", "page", "sort", "q", "status", "month", "branch")
+
+
+def first_allowed(matrix: str, personas: Mapping[str, str | None]) -> list[tuple[str, str]]:
+    """Each screen of the matrix with the first persona it lets in ("ok"); screens that let
+    nobody in are left out."""
+    chosen: dict[str, str] = {}
+    for url_name, persona, cell in cells(matrix, personas):
+        if cell == "ok":
+            chosen.setdefault(url_name, persona)
+    return sorted(chosen.items())
+
+
+def send_garbage(client: Client, url: str, fields: Iterable[str] = ()) -> None:
+    """Each kind of GARBAGE in every field of the screen's form (found in its page) and in
+    `fields`, sent as a query and as a POST. The test client raises what the view raises,
+    so a crash fails the test where production would answer 500; a 5xx answer fails too."""
+    page = client.get(url)
+    names = set(fields) | set(LIST_PARAMETERS)
+    if page.status_code == 200 and not page.streaming:  # a file has no form
+        names |= set(_FIELD.findall(page.content.decode(errors="replace")))
+    names.discard("csrfmiddlewaretoken")
+    for value in GARBAGE:
+        data = dict.fromkeys(names, value)
+        for response in (client.get(url, data), client.post(url, data)):
+            assert response.status_code < 500, (url, value[:20], response.status_code)

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxLengthValidator, validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -304,6 +304,9 @@ class SignInForm(AuthenticationForm):
         username = self.fields["username"]
         username.label = _("Membership number")
         username.widget.attrs.update({"autocapitalize": "characters", "spellcheck": "false"})
+        # Django sets the field's max_length after making it, so nothing checks it: a longer
+        # name would reach the lockout records (255 characters) and fail there.
+        username.validators.append(MaxLengthValidator(getattr(username, "max_length", None) or 150))
 
 
 class SetPasswordWithCodeForm(forms.Form):

@@ -115,7 +115,10 @@ ORPHAN_AGE = timedelta(days=1)
 def _stored_files(storage: Storage) -> dict[str, list[str]]:
     """Every document file in the storage, by the public id (hex) it was written for."""
     found: dict[str, list[str]] = defaultdict(list)
-    directories, _files = storage.listdir("")
+    try:
+        directories, _files = storage.listdir("")
+    except FileNotFoundError:  # no document was ever stored
+        return found
     for directory in directories:
         if re.fullmatch(r"[0-9a-f]{2}", directory):
             for name in storage.listdir(directory)[1]:

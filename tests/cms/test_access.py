@@ -98,3 +98,14 @@ def test_access(site, everyone, url_name, expected):
     data = {"language": "fr", "next": "/fr/"} if url_name == "set_language" else None
     mismatches = access.check_row(everyone, expected, url=url, method=method, data=data)
     assert not mismatches, mismatches
+
+
+@pytest.mark.parametrize(("url_name", "persona"), access.first_allowed(MATRIX, PERSONAS))
+def test_bad_input_on_any_public_screen_gets_an_answer_not_a_crash(
+    client, login, request, site, url_name, persona
+):
+    fixture = PERSONAS[persona]
+    if fixture is not None:
+        login(client, request.getfixturevalue(fixture))
+    url, _method = _address(url_name, site)
+    access.send_garbage(client, url, ("language", "next", "q", "password"))

@@ -129,18 +129,21 @@ def everyone(request) -> dict:
     }
 
 
-@pytest.mark.parametrize(("url_name", "expected"), access.rows(POST_MATRIX, PERSONAS))
-def test_post_access(bko, treasurer, everyone, url_name, expected):
+def _post_url(url_name: str, bko: dict, treasurer) -> str:
     target = bko["member"]
     if url_name == "grant_waiver":
         charge(bko["member"].branch, "2026-10")  # something owed to waive
     if url_name in ("record_payment", "grant_waiver", "set_rate"):
-        url = reverse(f"dues:{url_name}", args=[target.public_id])
-    elif url_name == "confirm":
+        return reverse(f"dues:{url_name}", args=[target.public_id])
+    if url_name == "confirm":
         entry = pay(treasurer, target, THRESHOLD + 1, "R200")
-        url = reverse("dues:confirm", args=[entry.public_id])
-    else:
-        url = reverse(f"dues:{url_name}")
+        return reverse("dues:confirm", args=[entry.public_id])
+    return reverse(f"dues:{url_name}")
+
+
+@pytest.mark.parametrize(("url_name", "expected"), access.rows(POST_MATRIX, PERSONAS))
+def test_post_access(bko, treasurer, everyone, url_name, expected):
+    url = _post_url(url_name, bko, treasurer)
     data = {**POST_DATA[url_name], "paid_on": money.local_today("Africa/Bamako").isoformat()}
 
     def ledger_state() -> tuple:
@@ -154,6 +157,25 @@ def test_post_access(bko, treasurer, everyone, url_name, expected):
         everyone, expected, url=url, method="post", data=data, unchanged=ledger_state
     )
     assert not mismatches, mismatches
+
+
+@pytest.mark.parametrize(
+    ("url_name", "persona", "posts"),
+    [(name, persona, False) for name, persona in access.first_allowed(MATRIX, PERSONAS)]
+    + [(name, persona, True) for name, persona in access.first_allowed(POST_MATRIX, PERSONAS)],
+)
+def test_bad_input_on_any_dues_screen_gets_an_answer_not_a_crash(
+    client, login, request, bko, treasurer, url_name, persona, posts
+):
+    fixture = PERSONAS[persona]
+    if fixture is not None:
+        login(client, request.getfixturevalue(fixture))
+    if posts:
+        url = _post_url(url_name, bko, treasurer)
+        fields = {*POST_DATA[url_name], "paid_on", "method", "provider", "reference"}
+    else:
+        url, fields = _url(url_name, bko), set()
+    access.send_garbage(client, url, fields)
 
 
 OWN_ACCOUNT = """

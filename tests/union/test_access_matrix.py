@@ -580,8 +580,7 @@ def everyone(request) -> dict[str, Member | None]:
     }
 
 
-@pytest.mark.parametrize(("url_name", "expected"), access.rows(ACCOUNT, PERSONAS))
-def test_account_and_job_pages(everyone, secretary, url_name, expected):
+def _account_url(url_name: str, secretary: Member) -> str:
     args: list[object] = []
     if url_name == "import_job":
         job = ImportJob.objects.create(
@@ -590,7 +589,12 @@ def test_account_and_job_pages(everyone, secretary, url_name, expected):
         args = [job.public_id]
     elif url_name == "export_job":
         args = [ExportJob.objects.create(actor=secretary.user, fmt="csv").public_id]
-    url = reverse(f"union:{url_name}", args=args)
+    return reverse(f"union:{url_name}", args=args)
+
+
+@pytest.mark.parametrize(("url_name", "expected"), access.rows(ACCOUNT, PERSONAS))
+def test_account_and_job_pages(everyone, secretary, url_name, expected):
+    url = _account_url(url_name, secretary)
     mismatches = access.check_row(everyone, expected, url=url)
     assert not mismatches, mismatches
 
@@ -719,3 +723,34 @@ def test_a_new_office_bearer_sets_up_the_authenticator_first(client, bamako, sec
     device.refresh_from_db()
     assert device.confirmed
     assert client.get(reverse("union:members")).status_code == 200
+
+
+# --- bad input on every screen ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url_name", "persona"),
+    access.first_allowed(MATRIX, PERSONAS)
+    + [(f"crisis:{name}", p) for name, p in access.first_allowed(CRISIS_MATRIX, CRISIS_PERSONAS)],
+)
+def test_bad_input_on_any_screen_gets_an_answer_not_a_crash(
+    client, login, request, bamako, segou, bko_objects, url_name, persona
+):
+    """Every field of the screen's form, filled with each kind of garbage in turn: the
+    answer is a page, a refusal or a redirect, never a crash (tests.access.send_garbage)."""
+    fixture = {**PERSONAS, **CRISIS_PERSONAS}[persona]
+    if fixture is not None:
+        login(client, request.getfixturevalue(fixture))
+    if url_name.startswith("dues:welfare_"):
+        bko_objects = {**bko_objects, **request.getfixturevalue("welfare_objects")}
+    access.send_garbage(client, _url(url_name, bko_objects), POSTS.get(url_name, {}))
+
+
+@pytest.mark.parametrize(("url_name", "persona"), access.first_allowed(ACCOUNT, PERSONAS))
+def test_bad_input_on_the_account_pages_gets_an_answer_not_a_crash(
+    client, login, request, secretary, url_name, persona
+):
+    fixture = PERSONAS[persona]
+    if fixture is not None:
+        login(client, request.getfixturevalue(fixture))
+    access.send_garbage(client, _account_url(url_name, secretary))

@@ -84,3 +84,11 @@ def test_after_setting_a_password_the_number_is_already_filled_in(client: Client
     # Only once: a later visit to the sign-in page starts empty.
     again = client.get("/account/login/").content.decode()
     assert f'value="{member.number}"' not in again
+
+
+def test_a_number_far_too_long_is_refused_with_a_message(client: Client, db) -> None:
+    """Django's form does not check the length it announces: 5,000 characters used to
+    reach the lockout records (255 at most) and answer 500."""
+    response = client.post("/account/login/", {"username": "7" * 5000, "password": "x" * 12})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()

@@ -88,3 +88,25 @@ def test_access(make_vote, everyone, url_name, expected):
         unchanged=vote_state,
     )
     assert not mismatches, mismatches
+
+
+@pytest.mark.parametrize(("url_name", "persona"), access.first_allowed(MATRIX, PERSONAS))
+def test_bad_input_on_any_vote_screen_gets_an_answer_not_a_crash(
+    client, login, request, make_vote, url_name, persona
+):
+    vote = make_vote()
+    if url_name in COUNTED:
+        count_now(vote)
+    fixture = PERSONAS[persona]
+    if fixture is not None:
+        login(client, request.getfixturevalue(fixture))
+    args = (
+        []
+        if url_name in ("list", "secrecy", "kiosk", "office_list", "office_new")
+        else [vote.public_id]
+    )
+    access.send_garbage(
+        client,
+        reverse(f"votes:{url_name}", args=args),
+        ("choice", "choices", "rank_1", "rank_2", "receipt", "code", "teller_1", "teller_2"),
+    )
