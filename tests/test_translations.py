@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polib
@@ -133,19 +134,100 @@ def test_french_puts_a_space_before_colons_and_question_marks(catalog):
     assert wrong == []
 
 
-TEMPLATES = CATALOG.parents[3] / "templates"
-# "{% translate "Code" %}: ..." puts an English colon after the French word (and the
-# same for ; ? !): the punctuation belongs inside the translated text.
-COLON_AFTER_TRANSLATION = re.compile(
-    r"(?:\{% translate \"[^\"]*\" %\}|\{% endblocktranslate %\}) ?[:;?!]"
+ROOT = CATALOG.parents[3]
+TEMPLATES = ROOT / "templates"
+# What a page shows in the reader's language: a translated text ("{% translate %}", a whole
+# "{% blocktranslate %}"), or a value (a name, a date, an amount through its filters). A
+# colon (; ? !) written in the template straight after one of them is an English colon in
+# a French sentence: "12/03/2026: 1 000 XOF", "Aminata: ...", "Code: ". It belongs inside a
+# translated text: a sentence's own ("Ballots: {{ title }}"), or the colon alone as Django
+# translates its label suffix: '{% translate ":" context "label suffix" %}', French
+# "\u00a0:" (a no-break space, so the colon never starts a line). Markup and tags that
+# print nothing (if, for, an element's tags) lie between them and the colon without
+# changing that.
+_SHOWN = "\x00"
+_SKIPPED = [
+    re.compile(r"\{#.*?#\}", re.S),
+    re.compile(r"\{% comment %\}.*?\{% endcomment %\}", re.S),
+    # Code, a formula or a script is not a sentence.
+    re.compile(r"<(script|style|code|pre)\b.*?</\1>", re.S),
+]
+_TRANSLATED_BLOCK = re.compile(
+    r"\{% blocktrans(?:late)?\b(?:[^%]|%(?!\}))*%\}.*?\{% endblocktrans(?:late)? %\}", re.S
 )
+_SHOWS = re.compile(r"\{% trans(?:late)? (?:[^%]|%(?!\}))*?%\}|\{\{.*?\}\}", re.S)
+_PRINTS_NOTHING = re.compile(r"\{%.*?%\}|<[^>]*>", re.S)
+_PUNCTUATION_AFTER_SHOWN = re.compile(_SHOWN + r"[:;?!](?=[\s\u00a0<]|$)", re.M)
 
 
-def test_no_template_writes_a_colon_after_a_translated_text():
+def punctuation_after_shown_text(template: str) -> list[str]:
+    """The lines of a template where a colon (; ? !) follows translated text or a value."""
+    found = []
+    for line_number, line in enumerate(_marked(template).split("\n"), start=1):
+        if _PUNCTUATION_AFTER_SHOWN.search(line):
+            found.append(f"line {line_number}")
+    return found
+
+
+def _marked(template: str) -> str:
+    """The template with every shown text replaced by _SHOWN and the rest of the markup
+    removed, line breaks kept so that line numbers still match."""
+
+    def keep_lines(mark: str) -> Callable[[re.Match[str]], str]:
+        return lambda match: mark + "\n" * match.group(0).count("\n")
+
+    for pattern in _SKIPPED:
+        template = pattern.sub(keep_lines(""), template)
+    template = _TRANSLATED_BLOCK.sub(keep_lines(_SHOWN), template)
+    template = _SHOWS.sub(
+        lambda m: (
+            ("" if " as " in m.group(0) and m.group(0).startswith("{%") else _SHOWN)
+            + "\n" * m.group(0).count("\n")
+        ),
+        template,
+    )
+    return _PRINTS_NOTHING.sub(keep_lines(""), template)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '<p>{% translate "Code" %}: {{ code }}</p>',
+        '<li>{{ r.booked_on|date:"SHORT_DATE_FORMAT" }}: {{ r.amount }}</li>',
+        "<li><strong>{{ option.label }}</strong>: {{ option.statement }}</li>",
+        "{% blocktranslate with n=x %}Stage {{ n }}{% endblocktranslate %}:",
+        '{% translate "Update" %}{% if changed %}: {{ old }}{% endif %}',
+        "<a href=\"{% url 'x' %}\">{{ c.code }}</a>: {{ c.kind }}",
+        "{{ question }}?",
+    ],
+)
+def test_the_colon_check_sees_punctuation_after_shown_text(template):
+    assert punctuation_after_shown_text(template) == ["line 1"]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% blocktranslate with t=title %}Ballots: {{ t }}{% endblocktranslate %}",
+        "{% blocktranslate with fp=f %}counted for {{ fp }}:{% endblocktranslate %}",
+        '<a href="{{ request.scheme }}://{{ host }}">',
+        "{{ request.scheme }}://{{ request.get_host }}",
+        "<time>9:00</time>",
+        '{% translate "Code" as label %}<p title="{{ a }}: b">x</p>',
+        "{# {{ x }}: #}",
+        "<code>salt = {{ salt }}; n={{ n }}</code>",
+        '{{ date }}{% translate ":" context "label suffix" %} {{ amount }}',
+    ],
+)
+def test_the_colon_check_leaves_colons_inside_translations_alone(template):
+    assert punctuation_after_shown_text(template) == []
+
+
+def test_no_template_writes_a_colon_after_a_translated_text_or_a_value():
     found = [
-        f"{path.relative_to(TEMPLATES)}: {line.strip()[:80]}"
-        for path in TEMPLATES.rglob("*.html")
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if COLON_AFTER_TRANSLATION.search(line)
+        f"{path.relative_to(ROOT)} {where}"
+        for folder in (TEMPLATES, *ROOT.glob("*/templates"))
+        for path in sorted(folder.rglob("*.html"))
+        for where in punctuation_after_shown_text(path.read_text(encoding="utf-8"))
     ]
     assert found == []

@@ -77,7 +77,9 @@ class Vote(models.Model):
     term_starts_on = models.DateField(_("term starts"), null=True, blank=True)
     term_ends_on = models.DateField(_("term ends"), null=True, blank=True)
     result = models.JSONField(null=True, editable=False)
-    held_reason = models.CharField(max_length=200, blank=True)  # what did not add up; no content
+    # What did not add up when the count was held back: codes and figures, no content and
+    # no sentence (votes.results.count_problems; describe_problem words them for the reader).
+    held_problems = models.JSONField(default=list, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )

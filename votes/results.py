@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
+from django.utils.translation import gettext, ngettext
 
 from votes.counting import tally
 from votes.counting.blt import write_blt
@@ -53,18 +54,27 @@ def blt_for(vote: Vote) -> str:
     return write_blt(election_profile(vote))
 
 
-def count_problems(vote: Vote) -> list[str]:
+# Why a count is held back, as stored on the vote (Vote.held_problems): a code and its
+# figures, never a sentence, so that each reader gets it in their own language
+# (describe_problem) and a changed wording changes no stored row.
+BALLOTS_WITHOUT_MARKS = "ballots_marks"  # ballots, marks
+SEALED_UNOPENED = "sealed_unopened"  # ballots
+PAPER_WITHOUT_TALLY = "paper_no_tally"  # branch, given_out
+PAPER_OVER_GIVEN_OUT = "paper_over"  # branch, counted, given_out
+
+
+def count_problems(vote: Vote) -> list[dict[str, Any]]:
     """Why the count cannot be published; empty when ballots and marks agree."""
-    problems = []
+    problems: list[dict[str, Any]] = []
     electronic = Ballot.objects.filter(vote=vote).count()
     marked = VoteMark.objects.filter(
         vote=vote, channel__in=[BallotChannel.ONLINE, BallotChannel.ASSISTED]
     ).count()
     if electronic != marked:
-        problems.append(f"{electronic} ballots for {marked} voted marks")
+        problems.append({"code": BALLOTS_WITHOUT_MARKS, "ballots": electronic, "marks": marked})
     unopened = SealedBallot.objects.filter(vote=vote).count()
     if unopened:
-        problems.append(f"{unopened} sealed ballots that do not open to a valid ballot")
+        problems.append({"code": SEALED_UNOPENED, "ballots": unopened})
     paper_marks = dict(
         VoteMark.objects.filter(vote=vote, channel=BallotChannel.PAPER)
         .values_list("branch__code")
@@ -75,10 +85,45 @@ def count_problems(vote: Vote) -> list[str]:
     for code in sorted(set(paper_marks) | set(tallies)):
         issued, counted = paper_marks.get(code, 0), tallies.get(code)
         if counted is None:
-            problems.append(f"{code}: {issued} paper ballots given out, no confirmed tally")
+            problems.append({"code": PAPER_WITHOUT_TALLY, "branch": code, "given_out": issued})
         elif counted > issued:
-            problems.append(f"{code}: {counted} paper ballots counted, {issued} given out")
+            problems.append(
+                {
+                    "code": PAPER_OVER_GIVEN_OUT,
+                    "branch": code,
+                    "counted": counted,
+                    "given_out": issued,
+                }
+            )
     return problems
+
+
+def describe_problem(problem: dict[str, Any]) -> str:
+    """One stored problem in the reader's language (the active one)."""
+    code = problem.get("code")
+    if code == BALLOTS_WITHOUT_MARKS:
+        return gettext(
+            "The ballots cast online or on officers' devices (%(ballots)s) do not match the "
+            "members marked as having voted that way (%(marks)s)."
+        ) % {"ballots": problem["ballots"], "marks": problem["marks"]}
+    if code == SEALED_UNOPENED:
+        return ngettext(
+            "%(n)s sealed ballot does not open to a valid ballot.",
+            "%(n)s sealed ballots do not open to a valid ballot.",
+            problem["ballots"],
+        ) % {"n": problem["ballots"]}
+    if code == PAPER_WITHOUT_TALLY:
+        return ngettext(
+            "Branch %(branch)s: %(n)s paper ballot given out, and no confirmed tally.",
+            "Branch %(branch)s: %(n)s paper ballots given out, and no confirmed tally.",
+            problem["given_out"],
+        ) % {"branch": problem["branch"], "n": problem["given_out"]}
+    if code == PAPER_OVER_GIVEN_OUT:
+        return gettext(
+            "Branch %(branch)s: more paper ballots counted (%(counted)s) than given out (%(n)s)."
+        ) % {"branch": problem["branch"], "counted": problem["counted"], "n": problem["given_out"]}
+    # A reason stored before codes that its migration could not read (votes 0005): as it was.
+    return str(problem.get("text", ""))
 
 
 def compute_result(vote: Vote) -> dict[str, Any]:

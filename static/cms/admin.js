@@ -2,7 +2,8 @@
 // The admin's Content-Security-Policy runs no inline script (cms/admin_guard.py): our
 // overrides of those templates (cms/templates/wagtailadmin/) leave a hidden marker with the
 // same arguments instead, and this starts each one, in the page as loaded and in anything
-// added later (a new child of an inline panel, a dialog).
+// added later (a new child of an inline panel, a dialog). It also names the fields Wagtail
+// leaves without a name (below).
 (function () {
   "use strict";
 
@@ -50,11 +51,59 @@
     root.querySelectorAll("[data-cms-init]").forEach(start);
   }
 
+  // A field of a StreamField block has no label of its own in Wagtail (the block's heading
+  // stands above it), nor has the rich-text editor's typing area: a screen reader would say
+  // only "edit text" (axe: "label", "aria-input-field-name"). Each control left without a
+  // name is named by its field's label, or else by the heading of the block it is in.
+  var CONTROLS = "input:not([type=hidden]), textarea, select, [contenteditable=true][role=textbox]";
+  var count = 0;
+
+  function hasName(control) {
+    return (control.labels && control.labels.length > 0) ||
+      control.hasAttribute("aria-label") || control.hasAttribute("aria-labelledby") ||
+      control.hasAttribute("title");
+  }
+
+  function idOf(element) {
+    if (!element.id) {
+      count += 1;
+      element.id = "cms-name-" + count;
+    }
+    return element.id;
+  }
+
+  function name(control) {
+    if (hasName(control)) {
+      return;
+    }
+    var field = control.closest(".w-field");
+    var label = field && field.querySelector(".w-field__label");
+    if (!label || label.closest(".w-field") !== field) {
+      var panel = control.closest("section.w-panel, [data-panel]");
+      label = panel && panel.querySelector("[data-panel-heading]");
+    }
+    if (label) {
+      control.setAttribute("aria-labelledby", idOf(label));
+    }
+  }
+
+  function nameAll(root) {
+    if (root.nodeType !== 1) {
+      return;
+    }
+    if (root.matches(CONTROLS)) {
+      name(root);
+    }
+    root.querySelectorAll(CONTROLS).forEach(name);
+  }
+
   function ready() {
     startAll(document.body);
+    nameAll(document.body);
     new MutationObserver(function (changes) {
       changes.forEach(function (change) {
         change.addedNodes.forEach(startAll);
+        change.addedNodes.forEach(nameAll);
       });
     }).observe(document.body, { childList: true, subtree: true });
   }

@@ -5,7 +5,8 @@ test_dues_journey.py. Here: a member, the branch secretary, the returning office
 editor, each following the
 links they would follow, each step asserting what they see in French. Every page visited
 passes check_in_french: French, fits 360 px, axe with no serious or critical finding and
-nothing outside a landmark ("region"), headings in order, under the weight budget.
+nothing outside a landmark ("region"), headings in order, under the weight budget. The
+Wagtail admin screens the editors visit pass admin_in_french: French, and the same axe check.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from playwright.sync_api import Page, expect
 from cms.models import CampaignPage
 from dues import money
 from dues.services import plans, runs
-from tests.browser.helpers import check_in_french, shot, sign_in
+from tests.browser.helpers import axe_check, check_in_french, shot, sign_in
 from tests.browser.test_cms_journey import public_site  # noqa: F401 - fixture
 from tests.cms.conftest import _editor
 from tests.factories import MemberFactory
@@ -38,6 +39,7 @@ MOTION = "Motion : ouvrir un deuxième centre d\u2019accueil"
 ELECTION = "Bureau de la section de Bamako"
 CANDIDATES = ["Aminata", "Bintou", "Coumba"]
 CAMPAIGN = "Des comptes en banque pour toutes"
+SLOW_SAVE_MS = 45_000
 
 
 def dues_plan(branch: Branch) -> None:
@@ -237,7 +239,7 @@ def test_the_returning_officer_opens_the_box_and_members_read_the_result(
     office.get_by_role("button", name="Ouvrir l\u2019urne et dépouiller").click()
     expect(office.get_by_text("L\u2019urne est ouverte et le vote est dépouillé.")).to_be_visible()
     vote.refresh_from_db()
-    assert vote.status == VoteStatus.PUBLISHED, vote.held_reason
+    assert vote.status == VoteStatus.PUBLISHED, vote.held_problems
     check_in_french(office, "counted")
 
     # --- The results in plain French: the elected in a sentence, the detail behind a
@@ -265,6 +267,19 @@ def test_the_returning_officer_opens_the_box_and_members_read_the_result(
     check_in_french(office, "ballots")
 
 
+def admin_in_french(page: Page, name: str) -> None:
+    """What every Wagtail admin screen of the editor's journey must pass: in French, and axe
+    with no serious or critical finding and nothing outside a landmark. The admin is not held
+    to the public pages' weight budget (its scripts are Wagtail's) nor to 360 px without a
+    sideways scroll (its own layout decides); a screenshot is kept."""
+    page.wait_for_load_state("load")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    # Wagtail slides its messages in: axe reads the page as the editor does once it is still.
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+    shot(page, name)
+    axe_check(page)
+
+
 def test_an_editor_submits_a_page_and_a_second_editor_approves_it(
     live_server: Any,
     public_site: Any,  # noqa: F811 - the fixture
@@ -283,20 +298,40 @@ def test_an_editor_submits_a_page_and_a_second_editor_approves_it(
     sign_in(writer, base, writer_member)
     expect(writer.get_by_role("heading", name="Bureau", level=1)).to_be_visible()
     check_in_french(writer, "writer-office-home")
+    writer.goto(f"{base}/cms-admin/")
+    admin_in_french(writer, "writer-dashboard")
+    writer.goto(f"{base}/cms-admin/pages/{public_site.campaigns_fr.pk}/")
+    admin_in_french(writer, "writer-explorer")
     writer.goto(f"{base}/cms-admin/pages/add/cms/campaignpage/{public_site.campaigns_fr.pk}/")
-    expect(writer.locator("html")).to_have_attribute("lang", "fr")
+    admin_in_french(writer, "writer-new-page")
     writer.locator("#id_title").fill(CAMPAIGN)
     writer.locator("#id_intro").fill("Les banques nous ferment leurs portes.")
     writer.locator("#id_aim").fill("Que les banques ouvrent des comptes aux travailleuses du sexe.")
+    # A demand: a block of the page's stream, its field named after the block.
+    writer.locator("#demands-root .c-sf-add-button").first.click()
+    demand = writer.locator("#demands-0-value")
+    expect(demand).to_be_visible()
+    demand.fill("Un compte sans justificatif de domicile.")
+    expect(writer.get_by_role("textbox", name=re.compile("revendication", re.I))).to_have_value(
+        "Un compte sans justificatif de domicile."
+    )
+    admin_in_french(writer, "writer-demand")
     writer.get_by_role("button", name=re.compile("Plus d.actions")).click()
     submit = writer.get_by_role("button", name=re.compile("Validation par une seconde rédactrice"))
     expect(submit).to_be_visible()
     expect(writer.locator("footer")).not_to_contain_text("Second editor approval")
+    # Screenshot only: the open menu lies over the form, and axe's target-size would count
+    # the slivers of the controls it half covers. WCAG 2.5.8 does not apply to targets
+    # obscured by a menu the user opened (Understanding 2.5.8, "content overlays"); the
+    # screen itself was checked at rest, and the menu's own buttons are full size.
     shot(writer, "submit-in-french")
     submit.click()
+    # Saving, the workflow and the search index take a while on a busy machine.
+    expect(writer.get_by_role("status")).to_contain_text(CAMPAIGN, timeout=SLOW_SAVE_MS)
+    expect(writer).to_have_url(f"{base}/cms-admin/pages/{public_site.campaigns_fr.pk}/")
     campaign = CampaignPage.objects.get(title=CAMPAIGN)
-    expect(writer.locator("html")).to_have_attribute("lang", "fr")
     assert not campaign.live
+    admin_in_french(writer, "submitted")
 
     # --- The second editor is told on her office home and approves it. ---
     reviewer = new_page(language="fr")
@@ -305,12 +340,22 @@ def test_an_editor_submits_a_page_and_a_second_editor_approves_it(
     expect(waiting).to_contain_text("Pages qui attendent votre approbation")
     expect(waiting.locator(".count")).to_have_text("1")
     check_in_french(reviewer, "reviewer-office-home")
+    reviewer.goto(f"{base}/cms-admin/")
+    expect(reviewer.get_by_role("link", name=CAMPAIGN).first).to_be_visible()
+    admin_in_french(reviewer, "reviewer-dashboard")
     reviewer.goto(f"{base}/cms-admin/pages/{campaign.pk}/edit/")
+    admin_in_french(reviewer, "reviewer-editor")
     reviewer.get_by_role("button", name=re.compile("Plus d.actions")).click()
-    reviewer.get_by_role("button", name="Valider et publier").click()
-    expect(reviewer.locator("html")).to_have_attribute("lang", "fr")
+    approve = reviewer.get_by_role("button", name="Valider et publier")
+    expect(approve).to_be_visible()
+    shot(reviewer, "reviewer-actions")  # the open menu: see "submit-in-french"
+    approve.click()
+    # Saving, the workflow and the search index take a while on a busy machine.
+    expect(reviewer.get_by_role("status")).to_contain_text(CAMPAIGN, timeout=SLOW_SAVE_MS)
+    expect(reviewer).to_have_url(f"{base}/cms-admin/pages/{public_site.campaigns_fr.pk}/")
     campaign.refresh_from_db()
     assert campaign.live
+    admin_in_french(reviewer, "approved")
 
     # --- Nothing waits for her any more; the page is on the public site, in French. ---
     reviewer.goto(f"{base}/office/")

@@ -237,7 +237,7 @@ def test_member_ranks_candidates_without_javascript_and_finds_her_receipt_after_
     office.get_by_role("button", name="Open the ballot box and count").click()
     expect(office.get_by_text("The ballot box is open and the vote is counted.")).to_be_visible()
     vote.refresh_from_db()
-    assert vote.status == VoteStatus.PUBLISHED, vote.held_reason
+    assert vote.status == VoteStatus.PUBLISHED, vote.held_problems
     assert not SealedBallot.objects.filter(vote=vote).exists()
 
     # --- Nafi comes back and checks her ballot was counted as cast. ---

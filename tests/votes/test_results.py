@@ -75,7 +75,7 @@ def test_a_ballot_without_a_mark_holds_the_result_and_alerts_the_returning_offic
     vote = _close_and_count(vote)
     assert vote.status == VoteStatus.HELD
     assert vote.result is None
-    assert "2 ballots for 1 voted marks" in vote.held_reason
+    assert vote.held_problems == [{"code": results.BALLOTS_WITHOUT_MARKS, "ballots": 2, "marks": 1}]
     alert = Notification.objects.get(kind="vote_held")
     assert alert.member == secretary  # the returning officer
     # Counting again changes nothing while it still does not add up; no second alert.
@@ -115,7 +115,9 @@ def test_paper_ballots_without_a_confirmed_tally_hold_the_result(make_vote, bama
     assembly.check_in(actor=secretary.user, vote=vote, number=person.number, channel="paper")
     vote = _close_and_count(vote)
     assert vote.status == VoteStatus.HELD
-    assert "no confirmed tally" in vote.held_reason
+    assert vote.held_problems == [
+        {"code": results.PAPER_WITHOUT_TALLY, "branch": bamako.code, "given_out": 1}
+    ]
 
 
 def test_receipts_verify_against_the_published_ballots(make_vote, bamako):

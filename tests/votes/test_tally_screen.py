@@ -92,7 +92,7 @@ def test_two_officers_must_enter_the_same_numbers_before_paper_ballots_count(
     with django_capture_on_commit_callbacks(execute=True):  # the count is queued on commit
         tasks.run_vote_clock()
     vote.refresh_from_db()
-    assert vote.status == VoteStatus.PUBLISHED, vote.held_reason
+    assert vote.status == VoteStatus.PUBLISHED, vote.held_problems
     assert vote.result["paper_ballots"] == 3
     assert [row["votes"] for row in vote.result["totals"]] == [2, 1, 0]
 
@@ -132,7 +132,7 @@ def test_election_piles_entered_alike_by_two_officers_join_the_count(
     with django_capture_on_commit_callbacks(execute=True):  # the count is queued on commit
         tasks.run_vote_clock()
     vote.refresh_from_db()
-    assert vote.status == VoteStatus.PUBLISHED, vote.held_reason
+    assert vote.status == VoteStatus.PUBLISHED, vote.held_problems
     assert vote.result["paper_ballots"] == 3
     assert {row["label"]: row["votes"] for row in vote.result["totals"]} == {
         "Awa": 0,

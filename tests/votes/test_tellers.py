@@ -27,7 +27,7 @@ from tests.votes.conftest import (
     sheet_words,
 )
 from union.models import AuditEvent, Notification
-from votes import receipts, sealing
+from votes import receipts, results, sealing
 from votes.audit import VoteAction
 from votes.models import Ballot, SealedBallot, Teller, Vote, VoteKind, VoteStatus
 from votes.services import casting, counting, drafting, tellers, unsealing
@@ -328,7 +328,7 @@ def test_a_forged_or_damaged_sealed_ballot_stays_sealed_and_holds_the_count(make
     SealedBallot.objects.create(vote=vote, sealed=b"\0" * len(forged), lookup="b" * 64)
     assert open_box(vote) == VoteStatus.HELD
     vote.refresh_from_db()
-    assert "2 sealed ballots that do not open to a valid ballot" in vote.held_reason
+    assert vote.held_problems == [{"code": results.SEALED_UNOPENED, "ballots": 2}]
     assert Ballot.objects.filter(vote=vote).count() == 3
 
 

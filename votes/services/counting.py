@@ -13,6 +13,8 @@ HELD, not published, and the returning officer is alerted through the outbox.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -92,6 +94,12 @@ def seal_ballots(vote: Vote) -> None:
         cursor.execute("DROP TABLE sealed_ballots")
 
 
+def _fingerprint(problems: list[dict[str, Any]]) -> str:
+    """The same problems give the same alert key: a recount that still does not add up the
+    same way alerts nobody twice."""
+    return hashlib.sha256(json.dumps(problems, sort_keys=True).encode()).hexdigest()[:32]
+
+
 def count_vote(vote_id: int) -> str:
     """Count a closed vote and publish it, or hold it back. Returns the status it ends in.
 
@@ -117,20 +125,20 @@ def count_vote(vote_id: int) -> str:
         vote.counted_at = timezone.now()
         if problems:
             vote.status = VoteStatus.HELD
-            vote.held_reason = "; ".join(problems)[:200]
-            vote.save(update_fields=["status", "held_reason", "counted_at"])
+            vote.held_problems = problems
+            vote.save(update_fields=["status", "held_problems", "counted_at"])
             record_vote_access(actor=None, action=VoteAction.HOLD, vote=vote)
             notify_member(
                 member=vote.returning_officer,
                 kind="vote_held",
-                dedupe_key=f"vote-held:{vote.pk}:{vote.held_reason}"[:100],
+                dedupe_key=f"vote-held:{vote.pk}:{_fingerprint(problems)}",
                 context={},
             )
             return str(vote.status)
         vote.result = compute_result(vote)
         vote.status = VoteStatus.PUBLISHED
-        vote.held_reason = ""
-        vote.save(update_fields=["status", "result", "held_reason", "counted_at"])
+        vote.held_problems = []
+        vote.save(update_fields=["status", "result", "held_problems", "counted_at"])
         record_vote_access(actor=None, action=VoteAction.PUBLISH, vote=vote)
     return str(vote.status)
 

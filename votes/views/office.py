@@ -19,7 +19,7 @@ from union import permissions
 from union.models import Branch, Member
 from union.permissions import Perm
 from union.views.guards import OfficeRequest, office_view
-from votes import selectors
+from votes import results, selectors
 from votes.audit import VoteAction
 from votes.forms import OptionForm, TellerForm, VoteForm
 from votes.models import Vote, VoteStatus
@@ -162,6 +162,7 @@ def office_vote_detail(request: OfficeRequest, public_id: str) -> HttpResponse:
             "embedded": connection.vendor == "sqlite",
             "turnout": vote.marks.count(),
             "tallies": vote.tallies.select_related("branch"),
+            "held_problems": [results.describe_problem(p) for p in vote.held_problems],
         },
     )
 
